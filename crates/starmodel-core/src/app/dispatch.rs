@@ -1,0 +1,214 @@
+use std::borrow::Cow;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, RwLock};
+
+use crate::bus::{Bus, EntityChanged, NodeId};
+use crate::event::{DispatchError, EventError, EventInput, EventOutput, EventSpec};
+use crate::store::{Mutation, Record, UpdateOutcome};
+use crate::{EntityId, EntityKey, Registry};
+
+/// Told of every change this node commits, synchronously, before the bus hears of
+/// it: the web adapter's live hub renders the new state once here for all viewers.
+pub trait CommitObserver: Send + Sync + 'static {
+    /// `record` is the new state, or `None` when the instance was deleted.
+    fn committed(&self, key: &EntityKey, record: Option<&Record>);
+}
+
+/// What a successful event left behind.
+#[derive(Debug, Clone)]
+pub struct EventOutcome {
+    /// The instance changed.
+    pub key: EntityKey,
+    /// Its new state.
+    pub record: Record,
+    /// The event's output (markup to patch, if any).
+    pub output: EventOutput,
+    /// The event that ran.
+    pub spec: EventSpec,
+}
+
+/// Runs events as units of work: the store's atomic update runs the event on a
+/// copy of the state; only a successful event is written, and only a written
+/// change is published (first to local observers, then on the bus).
+pub struct Dispatcher {
+    registry: Registry,
+    bus: Arc<dyn Bus>,
+    node: NodeId,
+    observers: RwLock<Vec<Arc<dyn CommitObserver>>>,
+}
+
+impl std::fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dispatcher")
+            .field("registry", &self.registry)
+            .field("node", &self.node)
+            .finish_non_exhaustive()
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-text panic payload".to_owned())
+}
+
+impl Dispatcher {
+    /// A dispatcher over `registry`, publishing on `bus` as `node`.
+    pub fn new(registry: Registry, bus: Arc<dyn Bus>, node: NodeId) -> Self {
+        Self {
+            registry,
+            bus,
+            node,
+            observers: RwLock::new(Vec::new()),
+        }
+    }
+
+    /// The entity types.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The bus changes are published on.
+    pub fn bus(&self) -> &Arc<dyn Bus> {
+        &self.bus
+    }
+
+    /// This node's id.
+    pub fn node(&self) -> NodeId {
+        self.node
+    }
+
+    /// Adds an observer of this node's commits.
+    pub fn observe(&self, observer: Arc<dyn CommitObserver>) {
+        self.observers
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(observer);
+    }
+
+    /// The current state of an instance. An instance nobody changed yet is its
+    /// initial state at version 0, and is not written to the store.
+    pub async fn state(&self, entity: &str, id: &EntityId) -> Result<Record, DispatchError> {
+        let ty = self
+            .registry
+            .get(entity)
+            .ok_or_else(|| DispatchError::UnknownEntity(entity.to_owned()))?;
+        let key = EntityKey::new(ty.name(), id.clone());
+        if let Some(record) = ty.store().load(&key).await? {
+            return Ok(record);
+        }
+        match ty.initial(id) {
+            Some(value) => Ok(Record {
+                version: 0,
+                value: value?,
+            }),
+            None => Err(DispatchError::NotFound {
+                entity: entity.to_owned(),
+                id: id.to_string(),
+            }),
+        }
+    }
+
+    /// Runs event `event` of instance `id` of `entity` with `input`.
+    pub async fn dispatch(
+        &self,
+        entity: &str,
+        event: &str,
+        id: EntityId,
+        input: &EventInput,
+    ) -> Result<EventOutcome, DispatchError> {
+        let ty = self
+            .registry
+            .get(entity)
+            .ok_or_else(|| DispatchError::UnknownEntity(entity.to_owned()))?;
+        let index = ty
+            .event_index(event)
+            .ok_or_else(|| DispatchError::UnknownEvent {
+                entity: entity.to_owned(),
+                event: event.to_owned(),
+            })?;
+        let key = EntityKey::new(ty.name(), id.clone());
+        let mut result: Option<Result<EventOutput, DispatchError>> = None;
+        let outcome = ty
+            .store()
+            .update(&key, &mut |current| {
+                let state = match current {
+                    Some(record) => Cow::Borrowed(&record.value),
+                    None => match ty.initial(&id) {
+                        Some(Ok(value)) => Cow::Owned(value),
+                        Some(Err(e)) => {
+                            result = Some(Err(e.into()));
+                            return Mutation::Keep;
+                        }
+                        None => {
+                            result = Some(Err(DispatchError::NotFound {
+                                entity: ty.name().to_owned(),
+                                id: id.to_string(),
+                            }));
+                            return Mutation::Keep;
+                        }
+                    },
+                };
+                match catch_unwind(AssertUnwindSafe(|| ty.run(index, &state, input))) {
+                    Ok(Ok((value, output))) => {
+                        result = Some(Ok(output));
+                        Mutation::Put(value)
+                    }
+                    Ok(Err(e)) => {
+                        result = Some(Err(e.into()));
+                        Mutation::Keep
+                    }
+                    Err(payload) => {
+                        let message = panic_message(payload.as_ref());
+                        tracing::error!(entity, event, %message, "event panicked; state kept");
+                        result = Some(Err(EventError::Panicked {
+                            event: event.to_owned(),
+                            message,
+                        }
+                        .into()));
+                        Mutation::Keep
+                    }
+                }
+            })
+            .await?;
+        let output = result.unwrap_or(Ok(EventOutput::Signals))?;
+        let UpdateOutcome::Written(record) = outcome else {
+            // Only a write reaches here: a failed event returned above.
+            return Err(DispatchError::NotFound {
+                entity: entity.to_owned(),
+                id: id.to_string(),
+            });
+        };
+        self.publish(&key, Some(&record)).await;
+        Ok(EventOutcome {
+            key,
+            record,
+            output,
+            spec: ty.events()[index],
+        })
+    }
+
+    /// Tells local observers and the bus that `key` changed.
+    pub async fn publish(&self, key: &EntityKey, record: Option<&Record>) {
+        let observers = self
+            .observers
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        for observer in observers {
+            observer.committed(key, record);
+        }
+        let change = EntityChanged {
+            entity: key.entity.clone(),
+            id: key.id.clone(),
+            version: record.map_or(0, |r| r.version),
+            origin: self.node,
+        };
+        if let Err(e) = self.bus.publish(&change).await {
+            // The change is committed; other nodes resync when the bus returns.
+            tracing::warn!(error = %e, %key, "publishing a change failed");
+        }
+    }
+}

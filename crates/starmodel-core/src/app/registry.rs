@@ -1,0 +1,152 @@
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::event::{EventError, EventInput, EventOutput, EventSpec, Events};
+use crate::{EntityId, Schema, Scope, Store};
+
+type RunFn = Box<dyn Fn(&Value, &EventInput) -> Result<(Value, EventOutput), EventError> + Send + Sync>;
+type InitialFn = Box<dyn Fn(&EntityId) -> Option<Result<Value, EventError>> + Send + Sync>;
+
+/// An entity type with its Rust type erased: what the dispatcher, the router and
+/// the stores need at run time.
+pub struct EntityType {
+    name: &'static str,
+    scope: Scope,
+    schema: &'static Schema,
+    specs: Vec<EventSpec>,
+    runs: Vec<RunFn>,
+    initial: InitialFn,
+    store: Arc<dyn Store>,
+}
+
+fn corrupt(entity: &str, e: serde_json::Error) -> EventError {
+    EventError::Corrupt {
+        entity: entity.to_owned(),
+        reason: e.to_string(),
+    }
+}
+
+impl EntityType {
+    /// Erases `E`, keeping its state in `store`.
+    pub fn of<E: Events>(store: Arc<dyn Store>) -> Self {
+        let runs = E::events()
+            .iter()
+            .map(|def| {
+                let def = *def;
+                let run: RunFn = Box::new(move |state, input| {
+                    let mut entity = E::deserialize(state).map_err(|e| corrupt(E::NAME, e))?;
+                    let output = (def.handler)(&mut entity, input)?;
+                    let value = serde_json::to_value(&entity).map_err(|e| corrupt(E::NAME, e))?;
+                    Ok((value, output))
+                });
+                run
+            })
+            .collect();
+        Self {
+            name: E::NAME,
+            scope: E::SCOPE,
+            schema: E::schema(),
+            specs: E::events().iter().map(|d| d.spec).collect(),
+            runs,
+            initial: Box::new(|id| {
+                E::initial(id).map(|e| serde_json::to_value(e).map_err(|e| corrupt(E::NAME, e)))
+            }),
+            store,
+        }
+    }
+
+    /// The entity's name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The entity's scope.
+    pub fn scope(&self) -> Scope {
+        self.scope
+    }
+
+    /// The entity's schema.
+    pub fn schema(&self) -> &'static Schema {
+        self.schema
+    }
+
+    /// The entity's events.
+    pub fn events(&self) -> &[EventSpec] {
+        &self.specs
+    }
+
+    /// The store holding the entity.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub(crate) fn event_index(&self, name: &str) -> Option<usize> {
+        self.specs.iter().position(|s| s.name == name)
+    }
+
+    pub(crate) fn run(
+        &self,
+        index: usize,
+        state: &Value,
+        input: &EventInput,
+    ) -> Result<(Value, EventOutput), EventError> {
+        (self.runs[index])(state, input)
+    }
+
+    /// The state of an instance nobody changed yet, if the entity has one.
+    pub fn initial(&self, id: &EntityId) -> Option<Result<Value, EventError>> {
+        (self.initial)(id)
+    }
+}
+
+impl fmt::Debug for EntityType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EntityType")
+            .field("name", &self.name)
+            .field("scope", &self.scope)
+            .field("events", &self.specs)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The entity types of one application, by name.
+#[derive(Debug, Default, Clone)]
+pub struct Registry {
+    types: HashMap<&'static str, Arc<EntityType>>,
+    order: Vec<&'static str>,
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a type.
+    ///
+    /// # Panics
+    ///
+    /// When a type of the same name is registered already: two entities would
+    /// share routes and signals, which is a programming error caught at start-up.
+    pub fn insert(&mut self, ty: EntityType) {
+        let name = ty.name;
+        assert!(
+            self.types.insert(name, Arc::new(ty)).is_none(),
+            "entity `{name}` is registered twice"
+        );
+        self.order.push(name);
+    }
+
+    /// The type named `name`.
+    pub fn get(&self, name: &str) -> Option<&Arc<EntityType>> {
+        self.types.get(name)
+    }
+
+    /// Every type in registration order.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<EntityType>> {
+        self.order.iter().filter_map(|n| self.types.get(n))
+    }
+}

@@ -1,0 +1,124 @@
+use std::fmt::{self, Write as _};
+
+use serde::Serialize;
+
+use super::EventMethod;
+
+/// A Datastar action expression that fires one event, such as
+/// `@post('/counter/increment?amount=10')`.
+///
+/// `#[events]` generates typed builders that return these
+/// (`Counter::action().increment(Some(10))`), so a renamed event or a mistyped
+/// argument is a compile error. Arguments travel in the query string; `None`
+/// arguments are left out.
+///
+/// ```
+/// use starmodel_core::{Action, EventMethod};
+/// let action = Action::new(EventMethod::Post, "/counter/increment")
+///     .arg("amount", &Some(10))
+///     .arg("note", &None::<String>)
+///     .arg("label", "it's");
+/// assert_eq!(
+///     action.to_string(),
+///     "@post('/counter/increment?amount=10&label=it%27s')"
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Action {
+    method: EventMethod,
+    url: String,
+    has_query: bool,
+}
+
+impl Action {
+    /// An action on `path` (already percent-safe) with no arguments yet.
+    pub fn new(method: EventMethod, path: impl Into<String>) -> Self {
+        Self {
+            method,
+            url: path.into(),
+            has_query: false,
+        }
+    }
+
+    /// Adds one argument; `None` and unit values are skipped, text is sent as is,
+    /// numbers and booleans as their JSON text, anything else as JSON.
+    pub fn arg<T: Serialize + ?Sized>(mut self, name: &str, value: &T) -> Self {
+        let text = match serde_json::to_value(value) {
+            Ok(serde_json::Value::Null) | Err(_) => return self,
+            Ok(serde_json::Value::String(s)) => s,
+            Ok(other) => other.to_string(),
+        };
+        self.url.push(if self.has_query { '&' } else { '?' });
+        self.has_query = true;
+        percent_encode_into(name, &mut self.url);
+        self.url.push('=');
+        percent_encode_into(&text, &mut self.url);
+        self
+    }
+
+    /// The HTTP method.
+    pub fn method(&self) -> EventMethod {
+        self.method
+    }
+
+    /// The URL with its query string.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "@{}('{}')", self.method.action_name(), self.url)
+    }
+}
+
+impl maud::Render for Action {
+    fn render_to(&self, buffer: &mut String) {
+        // The URL is percent-encoded: `&` between arguments is the only character
+        // that needs escaping in HTML.
+        let _ = write!(buffer, "@{}('", self.method.action_name());
+        buffer.push_str(&self.url.replace('&', "&amp;"));
+        buffer.push_str("')");
+    }
+}
+
+/// Appends `s` percent-encoded for a URL path segment or query component.
+pub(crate) fn percent_encode_into(s: &str, out: &mut String) {
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arguments_are_encoded() {
+        let a = Action::new(EventMethod::Delete, "/todo/1/remove")
+            .arg("tags", &vec!["a b", "c"])
+            .arg("yes", &true)
+            .arg("unit", &());
+        assert_eq!(
+            a.to_string(),
+            "@delete('/todo/1/remove?tags=%5B%22a%20b%22%2C%22c%22%5D&yes=true')"
+        );
+    }
+
+    #[test]
+    fn renders_into_markup_escaped() {
+        let a = Action::new(EventMethod::Post, "/x").arg("a", &1).arg("copy", &2);
+        assert_eq!(maud::html! { (a) }.into_string(), "@post('/x?a=1&amp;copy=2')");
+    }
+
+    #[test]
+    fn renders_into_markup_unchanged() {
+        let a = Action::new(EventMethod::Post, "/counter/increment").arg("amount", &-1);
+        assert_eq!(maud::html! { (a) }.into_string(), "@post('/counter/increment?amount=-1')");
+    }
+}

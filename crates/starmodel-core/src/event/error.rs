@@ -1,0 +1,133 @@
+use http::StatusCode;
+
+/// A parameter could not be taken from the request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParamError {
+    /// A required parameter is absent from path, signals, query and form.
+    #[error("missing parameter `{field}`")]
+    Missing {
+        /// The parameter's name.
+        field: String,
+    },
+    /// A parameter is present but does not convert to its type.
+    #[error("invalid value for parameter `{field}`: {reason}")]
+    Invalid {
+        /// The parameter's name.
+        field: String,
+        /// What serde said.
+        reason: String,
+    },
+}
+
+impl ParamError {
+    /// The parameter at fault.
+    pub fn field(&self) -> &str {
+        match self {
+            ParamError::Missing { field } | ParamError::Invalid { field, .. } => field,
+        }
+    }
+}
+
+/// An event did not complete; the entity is left as it was.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EventError {
+    /// A parameter is missing or mistyped (422).
+    #[error(transparent)]
+    Param(#[from] ParamError),
+    /// The event returned `Err` (422): the message is the error's text.
+    #[error("{0}")]
+    Rejected(String),
+    /// The event's code panicked (500); the message says where.
+    #[error("event `{event}` panicked: {message}")]
+    Panicked {
+        /// The event's name.
+        event: String,
+        /// The panic payload, when it was text.
+        message: String,
+    },
+    /// The stored state does not deserialize into the entity (500).
+    #[error("stored state of `{entity}` does not match its type: {reason}")]
+    Corrupt {
+        /// The entity's name.
+        entity: String,
+        /// What serde said.
+        reason: String,
+    },
+}
+
+impl EventError {
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            EventError::Param(_) | EventError::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            EventError::Panicked { .. } | EventError::Corrupt { .. } => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+}
+
+/// Why the dispatcher could not run an event.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DispatchError {
+    /// No entity of that name is registered (404).
+    #[error("unknown entity `{0}`")]
+    UnknownEntity(String),
+    /// The entity has no event of that name (404).
+    #[error("entity `{entity}` has no event `{event}`")]
+    UnknownEvent {
+        /// The entity's name.
+        entity: String,
+        /// The event asked for.
+        event: String,
+    },
+    /// The event exists but not for this HTTP method (405).
+    #[error("event `{event}` of `{entity}` does not answer {method}")]
+    MethodNotAllowed {
+        /// The entity's name.
+        entity: String,
+        /// The event's name.
+        event: String,
+        /// The method used.
+        method: String,
+    },
+    /// A record-scope instance that does not exist (404).
+    #[error("no `{entity}` with id `{id}`")]
+    NotFound {
+        /// The entity's name.
+        entity: String,
+        /// The id asked for.
+        id: String,
+    },
+    /// The event itself failed.
+    #[error(transparent)]
+    Event(#[from] EventError),
+    /// The store failed (503).
+    #[error(transparent)]
+    Store(#[from] crate::StoreError),
+}
+
+impl DispatchError {
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            DispatchError::UnknownEntity(_)
+            | DispatchError::UnknownEvent { .. }
+            | DispatchError::NotFound { .. } => StatusCode::NOT_FOUND,
+            DispatchError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            DispatchError::Event(e) => e.status(),
+            DispatchError::Store(e) => e.status(),
+        }
+    }
+
+    /// The parameter at fault, for field-level error display.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            DispatchError::Event(EventError::Param(p)) => Some(p.field()),
+            _ => None,
+        }
+    }
+}

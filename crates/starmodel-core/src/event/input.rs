@@ -1,0 +1,187 @@
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::ParamError;
+
+/// Everything a request offers an event's parameters, searched in this order:
+/// path segments, the entity's namespaced signals (`counter.amount`), top-level
+/// signals (`amount`), the query string, the form body.
+///
+/// Signals keep their JSON types; text sources (path, query, form) are coerced
+/// the way serde would read them from JSON, so `?amount=10` fills an `i64` and
+/// `?name=10` fills a `String`.
+///
+/// ```
+/// use starmodel_core::EventInput;
+/// let input = EventInput::new("counter")
+///     .with_signals(serde_json::json!({"counter": {"step": 2}}))
+///     .with_query([("amount".to_owned(), "10".to_owned())]);
+/// assert_eq!(input.param::<i64>("amount").unwrap(), 10);
+/// assert_eq!(input.param::<Option<i64>>("step").unwrap(), Some(2));
+/// assert_eq!(input.param::<Option<i64>>("absent").unwrap(), None);
+/// assert!(input.param::<i64>("absent").is_err());
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct EventInput {
+    namespace: String,
+    path: Vec<(String, String)>,
+    signals: Value,
+    query: Vec<(String, String)>,
+    form: Vec<(String, String)>,
+}
+
+enum Found<'a> {
+    Json(&'a Value),
+    Text(&'a str),
+}
+
+impl EventInput {
+    /// An empty input for an entity whose signals live under `namespace`.
+    pub fn new(namespace: impl Into<String>) -> Self {
+        Self {
+            namespace: namespace.into(),
+            signals: Value::Null,
+            ..Self::default()
+        }
+    }
+
+    /// Adds path parameters.
+    pub fn with_path(mut self, pairs: impl IntoIterator<Item = (String, String)>) -> Self {
+        self.path.extend(pairs);
+        self
+    }
+
+    /// Sets the signals the browser sent (a JSON object).
+    pub fn with_signals(mut self, signals: Value) -> Self {
+        self.signals = signals;
+        self
+    }
+
+    /// Adds query-string parameters.
+    pub fn with_query(mut self, pairs: impl IntoIterator<Item = (String, String)>) -> Self {
+        self.query.extend(pairs);
+        self
+    }
+
+    /// Adds form-body fields.
+    pub fn with_form(mut self, pairs: impl IntoIterator<Item = (String, String)>) -> Self {
+        self.form.extend(pairs);
+        self
+    }
+
+    /// All the signals the browser sent.
+    pub fn signals(&self) -> &Value {
+        &self.signals
+    }
+
+    fn find(&self, name: &str) -> Option<Found<'_>> {
+        fn text<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        }
+        if let Some(v) = text(&self.path, name) {
+            return Some(Found::Text(v));
+        }
+        if let Some(v) = self
+            .signals
+            .get(&self.namespace)
+            .and_then(|ns| ns.get(name))
+        {
+            return Some(Found::Json(v));
+        }
+        if let Some(v) = self.signals.get(name) {
+            return Some(Found::Json(v));
+        }
+        text(&self.query, name)
+            .or_else(|| text(&self.form, name))
+            .map(Found::Text)
+    }
+
+    /// The parameter `name`, converted to `T`.
+    ///
+    /// An absent parameter is `None` for `Option<T>` and a [`ParamError::Missing`]
+    /// otherwise; an unconvertible one is a [`ParamError::Invalid`] naming it.
+    pub fn param<T: DeserializeOwned>(&self, name: &str) -> Result<T, ParamError> {
+        let invalid = |e: serde_json::Error| ParamError::Invalid {
+            field: name.to_owned(),
+            reason: e.to_string(),
+        };
+        match self.find(name) {
+            None => serde_json::from_value(Value::Null).map_err(|_| ParamError::Missing {
+                field: name.to_owned(),
+            }),
+            Some(Found::Json(v)) => T::deserialize(v).map_err(invalid),
+            Some(Found::Text(s)) => coerce_text(s).map_err(invalid),
+        }
+    }
+}
+
+/// Reads a text value as `T`: first as a JSON string, then as JSON (numbers,
+/// booleans), and an empty text as null (an empty form field fills an `Option`).
+fn coerce_text<T: DeserializeOwned>(s: &str) -> Result<T, serde_json::Error> {
+    let as_string = T::deserialize(serde::de::value::StrDeserializer::<serde_json::Error>::new(s));
+    let first_error = match as_string {
+        Ok(v) => return Ok(v),
+        Err(e) => e,
+    };
+    if s.is_empty() {
+        return serde_json::from_value(Value::Null).map_err(|_| first_error);
+    }
+    match serde_json::from_str::<Value>(s) {
+        Ok(json) if !json.is_string() => T::deserialize(&json).map_err(|_| first_error),
+        _ => Err(first_error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn input() -> EventInput {
+        EventInput::new("counter")
+            .with_path([("id".to_owned(), "42".to_owned())])
+            .with_signals(json!({"counter": {"amount": 3}, "amount": 4, "flag": true}))
+            .with_query([
+                ("amount".to_owned(), "5".to_owned()),
+                ("name".to_owned(), "10".to_owned()),
+                ("bad".to_owned(), "abc".to_owned()),
+                ("empty".to_owned(), String::new()),
+            ])
+            .with_form([("formonly".to_owned(), "true".to_owned())])
+    }
+
+    #[test]
+    fn sources_are_searched_in_order() {
+        let i = input();
+        assert_eq!(i.param::<i64>("id").unwrap(), 42);
+        assert_eq!(i.param::<i64>("amount").unwrap(), 3);
+        assert!(i.param::<bool>("flag").unwrap());
+        assert!(i.param::<bool>("formonly").unwrap());
+        let top = EventInput::new("other").with_signals(json!({"amount": 4}));
+        assert_eq!(top.param::<i64>("amount").unwrap(), 4);
+    }
+
+    #[test]
+    fn text_coerces_like_json() {
+        let i = input();
+        assert_eq!(i.param::<String>("name").unwrap(), "10");
+        assert_eq!(i.param::<u8>("name").unwrap(), 10);
+        assert_eq!(i.param::<Option<i64>>("empty").unwrap(), None);
+        assert_eq!(i.param::<String>("empty").unwrap(), "");
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let i = input();
+        let missing = i.param::<i64>("nope").unwrap_err();
+        assert_eq!(missing.to_string(), "missing parameter `nope`");
+        let bad = i.param::<i64>("bad").unwrap_err();
+        assert_eq!(bad.field(), "bad");
+        assert!(bad.to_string().starts_with("invalid value for parameter `bad`"));
+        let mistyped = i.param::<String>("flag").unwrap_err();
+        assert_eq!(mistyped.field(), "flag");
+    }
+}

@@ -1,0 +1,101 @@
+//! Events: the only way entity state changes.
+//!
+//! `#[events]` turns each `#[event]` method into an [`EventDef`]: its route metadata
+//! ([`EventSpec`]) and a handler that pulls typed parameters out of an [`EventInput`],
+//! calls the method and converts its return value with [`IntoEventOutput`]. It also
+//! generates typed [`Action`] builders so views cannot name an event that does not
+//! exist.
+
+mod action;
+mod error;
+mod input;
+mod output;
+
+pub use action::Action;
+pub use error::{DispatchError, EventError, ParamError};
+pub use input::EventInput;
+pub use output::{EventOutput, IntoEventOutput};
+
+use crate::Entity;
+
+/// The HTTP method an event answers to (default `POST`: events change state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum EventMethod {
+    /// `GET`; signals travel in the `datastar` query parameter.
+    Get,
+    /// `POST`, the default.
+    #[default]
+    Post,
+    /// `PUT`.
+    Put,
+    /// `PATCH`.
+    Patch,
+    /// `DELETE`; signals travel in the `datastar` query parameter.
+    Delete,
+}
+
+impl EventMethod {
+    /// The Datastar action name: `get`, `post`, ...
+    pub fn action_name(self) -> &'static str {
+        match self {
+            EventMethod::Get => "get",
+            EventMethod::Post => "post",
+            EventMethod::Put => "put",
+            EventMethod::Patch => "patch",
+            EventMethod::Delete => "delete",
+        }
+    }
+
+    /// The matching `http` method.
+    pub fn to_http(self) -> http::Method {
+        match self {
+            EventMethod::Get => http::Method::GET,
+            EventMethod::Post => http::Method::POST,
+            EventMethod::Put => http::Method::PUT,
+            EventMethod::Patch => http::Method::PATCH,
+            EventMethod::Delete => http::Method::DELETE,
+        }
+    }
+}
+
+/// What `#[event(...)]` says about one event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventSpec {
+    /// The event's name, its last URL segment.
+    pub name: &'static str,
+    /// The HTTP method.
+    pub method: EventMethod,
+    /// The parameters' names in declaration order.
+    pub params: &'static [&'static str],
+    /// Where returned markup goes (`#status`); `None` patches by element id.
+    pub selector: Option<&'static str>,
+    /// How returned markup is applied: one of Datastar's eight patch modes.
+    pub mode: Option<&'static str>,
+}
+
+/// One event of entity `E`: metadata plus the generated handler.
+pub struct EventDef<E> {
+    /// Route metadata.
+    pub spec: EventSpec,
+    /// Extracts the parameters, calls the method, converts its result.
+    pub handler: fn(&mut E, &EventInput) -> Result<EventOutput, EventError>,
+}
+
+impl<E> Clone for EventDef<E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<E> Copy for EventDef<E> {}
+
+impl<E> std::fmt::Debug for EventDef<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventDef").field("spec", &self.spec).finish()
+    }
+}
+
+/// The events of an entity; implemented by `#[events]`.
+pub trait Events: Entity {
+    /// Every event in declaration order.
+    fn events() -> &'static [EventDef<Self>];
+}

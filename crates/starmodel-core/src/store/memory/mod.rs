@@ -1,0 +1,425 @@
+//! The in-process store: a map of instances behind per-instance locks, with an
+//! idle TTL, a capacity bound and an optional snapshot file so a restart loses
+//! nothing.
+
+mod snapshot;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, Weak};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+
+use super::{Mutation, Record, Store, StoreError, UpdateFn, UpdateOutcome};
+use crate::{EntityId, EntityKey};
+
+/// Keeps entity state in memory.
+///
+/// - **Serialized writes**: [`update`](Store::update) holds the instance's own lock
+///   while the event runs, so concurrent events on one instance never lose an
+///   update, and events on different instances never wait for each other.
+/// - **Idle TTL**: an instance nobody read or wrote for `ttl` is gone.
+/// - **Capacity**: past `capacity` instances the least recently used are evicted.
+/// - **Snapshot file**: loaded when the store is built, written every
+///   `snapshot_interval` when something changed and on [`flush`](Store::flush)
+///   (which the server calls on graceful shutdown).
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use std::time::Duration;
+/// use starmodel_core::MemoryStore;
+/// let store = MemoryStore::builder()
+///     .ttl(Duration::from_secs(3600))
+///     .capacity(100_000)
+///     .build()
+///     .unwrap();
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct MemoryStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    slots: RwLock<HashMap<EntityKey, Arc<Slot>>>,
+    ttl: Option<Duration>,
+    capacity: Option<usize>,
+    snapshot: Option<(PathBuf, Duration)>,
+    epoch: Instant,
+    /// Bumped by every write; compared with `saved` to skip idle snapshots.
+    generation: AtomicU64,
+    saved: AtomicU64,
+    background: AtomicBool,
+    snapshot_lock: tokio::sync::Mutex<()>,
+}
+
+struct Slot {
+    state: Mutex<SlotState>,
+    last_access_ms: AtomicU64,
+}
+
+struct SlotState {
+    record: Option<Record>,
+    /// Set when the slot left the map; a writer that finds it set starts over.
+    removed: bool,
+}
+
+/// Configures a [`MemoryStore`].
+#[derive(Debug, Default, Clone)]
+pub struct MemoryStoreBuilder {
+    ttl: Option<Duration>,
+    capacity: Option<usize>,
+    snapshot: Option<PathBuf>,
+    snapshot_interval: Option<Duration>,
+}
+
+impl MemoryStoreBuilder {
+    /// Forget instances idle for this long (default: never).
+    pub fn ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = Some(ttl);
+        self
+    }
+
+    /// Keep at most this many instances, evicting the least recently used.
+    pub fn capacity(mut self, capacity: usize) -> Self {
+        self.capacity = Some(capacity.max(1));
+        self
+    }
+
+    /// Load state from this file now and save it there periodically.
+    pub fn snapshot(mut self, path: impl Into<PathBuf>) -> Self {
+        self.snapshot = Some(path.into());
+        self
+    }
+
+    /// How often a changed store is saved to its snapshot (default 5 s).
+    pub fn snapshot_interval(mut self, every: Duration) -> Self {
+        self.snapshot_interval = Some(every.max(Duration::from_millis(10)));
+        self
+    }
+
+    /// Builds the store, loading the snapshot file if there is one. Inside a Tokio
+    /// runtime this also starts the background task (expiry sweep, snapshots).
+    ///
+    /// A snapshot that exists but does not parse is an error: starting empty would
+    /// overwrite it and lose its data.
+    pub fn build(self) -> Result<MemoryStore, StoreError> {
+        let interval = self.snapshot_interval.unwrap_or(Duration::from_secs(5));
+        let store = MemoryStore {
+            inner: Arc::new(Inner {
+                slots: RwLock::new(HashMap::new()),
+                ttl: self.ttl,
+                capacity: self.capacity,
+                snapshot: self.snapshot.clone().map(|p| (p, interval)),
+                epoch: Instant::now(),
+                generation: AtomicU64::new(0),
+                saved: AtomicU64::new(0),
+                background: AtomicBool::new(false),
+                snapshot_lock: tokio::sync::Mutex::new(()),
+            }),
+        };
+        if let Some(path) = &self.snapshot {
+            let records = snapshot::read(path)?;
+            let now = store.inner.now_ms();
+            let mut slots = write(&store.inner.slots);
+            for (key, record) in records {
+                slots.insert(key, Arc::new(Slot::new(Some(record), now)));
+            }
+        }
+        if tokio::runtime::Handle::try_current().is_ok() {
+            store.start_background();
+        }
+        Ok(store)
+    }
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("len", &self.len())
+            .field("ttl", &self.inner.ttl)
+            .field("capacity", &self.inner.capacity)
+            .finish()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding a slot cannot leave it half-written: events run on a
+    // copy and the slot is assigned in one step.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn read<T>(m: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    m.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write<T>(m: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    m.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Slot {
+    fn new(record: Option<Record>, now_ms: u64) -> Self {
+        Slot {
+            state: Mutex::new(SlotState {
+                record,
+                removed: false,
+            }),
+            last_access_ms: AtomicU64::new(now_ms),
+        }
+    }
+}
+
+impl Inner {
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn expired(&self, slot: &Slot, now_ms: u64) -> bool {
+        self.ttl.is_some_and(|ttl| {
+            let idle = now_ms.saturating_sub(slot.last_access_ms.load(Ordering::Relaxed));
+            u128::from(idle) > ttl.as_millis()
+        })
+    }
+
+    /// The slot for `key`, created (making room if needed) when absent.
+    fn slot(&self, key: &EntityKey) -> Result<Arc<Slot>, StoreError> {
+        if let Some(slot) = read(&self.slots).get(key) {
+            return Ok(slot.clone());
+        }
+        let mut slots = write(&self.slots);
+        if let Some(slot) = slots.get(key) {
+            return Ok(slot.clone());
+        }
+        if let Some(capacity) = self.capacity {
+            if slots.len() >= capacity {
+                self.evict(&mut slots, capacity);
+            }
+            if slots.len() >= capacity {
+                return Err(StoreError::Full { capacity });
+            }
+        }
+        let slot = Arc::new(Slot::new(None, self.now_ms()));
+        slots.insert(key.clone(), slot.clone());
+        Ok(slot)
+    }
+
+    /// Drops expired and empty slots, then the least recently used ones until a
+    /// sixteenth of the capacity is free (so eviction is not paid on every insert).
+    fn evict(&self, slots: &mut HashMap<EntityKey, Arc<Slot>>, capacity: usize) {
+        self.sweep_locked(slots);
+        let target = capacity - (capacity / 16).max(1);
+        if slots.len() <= target {
+            return;
+        }
+        let mut by_age: Vec<(u64, EntityKey)> = slots
+            .iter()
+            .map(|(k, s)| (s.last_access_ms.load(Ordering::Relaxed), k.clone()))
+            .collect();
+        by_age.sort_unstable_by_key(|(t, _)| *t);
+        let excess = slots.len() - target;
+        let mut evicted = 0;
+        for (_, key) in by_age {
+            if evicted == excess {
+                break;
+            }
+            let Some(slot) = slots.get(&key).cloned() else {
+                continue;
+            };
+            if let Ok(mut state) = slot.state.try_lock() {
+                state.removed = true;
+                slots.remove(&key);
+                evicted += 1;
+            }
+        }
+        if evicted > 0 {
+            self.generation.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn sweep_locked(&self, slots: &mut HashMap<EntityKey, Arc<Slot>>) {
+        let now = self.now_ms();
+        slots.retain(|_, slot| match slot.state.try_lock() {
+            Ok(mut state) if state.record.is_none() || self.expired(slot, now) => {
+                state.removed = true;
+                false
+            }
+            _ => true,
+        });
+    }
+
+    fn records(&self) -> Vec<(EntityKey, Record)> {
+        let now = self.now_ms();
+        let slots = read(&self.slots);
+        let mut out: Vec<(EntityKey, Record)> = slots
+            .iter()
+            .filter(|(_, slot)| !self.expired(slot, now))
+            .filter_map(|(k, slot)| lock(&slot.state).record.clone().map(|r| (k.clone(), r)))
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+}
+
+impl MemoryStore {
+    /// An unbounded store without TTL or snapshot.
+    pub fn new() -> Self {
+        Self::builder()
+            .build()
+            .expect("a store without snapshot cannot fail to build")
+    }
+
+    /// Configures a store.
+    pub fn builder() -> MemoryStoreBuilder {
+        MemoryStoreBuilder::default()
+    }
+
+    /// How many instances are held (expired ones included until swept).
+    pub fn len(&self) -> usize {
+        read(&self.inner.slots).len()
+    }
+
+    /// `true` when no instance is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Removes expired and deleted instances now (the background task does this
+    /// periodically).
+    pub fn sweep(&self) {
+        self.inner.sweep_locked(&mut write(&self.inner.slots));
+    }
+
+    /// Starts the background task (expiry sweep and periodic snapshots) on the
+    /// current Tokio runtime; does nothing if it runs already. The task ends when
+    /// the last handle to the store is dropped.
+    pub fn start_background(&self) {
+        if self.inner.background.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let sweep_every = self
+            .inner
+            .ttl
+            .map_or(Duration::from_secs(60), |t| (t / 2).min(Duration::from_secs(60)));
+        let tick = self
+            .inner
+            .snapshot
+            .as_ref()
+            .map_or(sweep_every, |(_, every)| (*every).min(sweep_every))
+            .max(Duration::from_millis(10));
+        let weak: Weak<Inner> = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(tick);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            interval.tick().await;
+            let mut last_sweep = Instant::now();
+            loop {
+                interval.tick().await;
+                let Some(inner) = weak.upgrade() else { return };
+                let store = MemoryStore { inner };
+                if store.inner.ttl.is_some() && last_sweep.elapsed() >= sweep_every {
+                    store.sweep();
+                    last_sweep = Instant::now();
+                }
+                if let Err(e) = store.save_snapshot().await {
+                    tracing::error!(error = %e, "memory store snapshot failed");
+                }
+            }
+        });
+    }
+
+    /// Writes the snapshot file now if anything changed since the last write.
+    /// Does nothing for a store without a snapshot file.
+    pub async fn save_snapshot(&self) -> Result<(), StoreError> {
+        let Some((path, _)) = &self.inner.snapshot else {
+            return Ok(());
+        };
+        let _one_writer = self.inner.snapshot_lock.lock().await;
+        let generation = self.inner.generation.load(Ordering::SeqCst);
+        if generation == self.inner.saved.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let records = self.inner.records();
+        let path = path.clone();
+        tokio::task::spawn_blocking(move || snapshot::write(&path, &records))
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("snapshot task failed: {e}")))??;
+        self.inner.saved.store(generation, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn load(&self, key: &EntityKey) -> Result<Option<Record>, StoreError> {
+        let Some(slot) = read(&self.inner.slots).get(key).cloned() else {
+            return Ok(None);
+        };
+        let now = self.inner.now_ms();
+        if self.inner.expired(&slot, now) {
+            return Ok(None);
+        }
+        slot.last_access_ms.store(now, Ordering::Relaxed);
+        Ok(lock(&slot.state).record.clone())
+    }
+
+    async fn update(
+        &self,
+        key: &EntityKey,
+        f: &mut UpdateFn<'_>,
+    ) -> Result<UpdateOutcome, StoreError> {
+        loop {
+            let slot = self.inner.slot(key)?;
+            let mut state = lock(&slot.state);
+            if state.removed {
+                continue;
+            }
+            let now = self.inner.now_ms();
+            if self.inner.expired(&slot, now) {
+                state.record = None;
+            }
+            slot.last_access_ms.store(now, Ordering::Relaxed);
+            let outcome = match f(state.record.as_ref()) {
+                Mutation::Keep => UpdateOutcome::Unchanged(state.record.clone()),
+                Mutation::Delete => {
+                    state.record = None;
+                    UpdateOutcome::Deleted
+                }
+                Mutation::Put(value) => {
+                    let version = state.record.as_ref().map_or(0, |r| r.version) + 1;
+                    let record = Record { version, value };
+                    state.record = Some(record.clone());
+                    UpdateOutcome::Written(record)
+                }
+            };
+            if !matches!(outcome, UpdateOutcome::Unchanged(_)) {
+                self.inner.generation.fetch_add(1, Ordering::Relaxed);
+            }
+            return Ok(outcome);
+        }
+    }
+
+    async fn list(&self, entity: &str) -> Result<Vec<(EntityId, Record)>, StoreError> {
+        Ok(self
+            .inner
+            .records()
+            .into_iter()
+            .filter(|(k, _)| &*k.entity == entity)
+            .map(|(k, r)| (k.id, r))
+            .collect())
+    }
+
+    async fn flush(&self) -> Result<(), StoreError> {
+        self.save_snapshot().await
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,139 @@
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::*;
+
+fn key(id: &str) -> EntityKey {
+    EntityKey::new("counter", id)
+}
+
+async fn increment(store: &MemoryStore, k: &EntityKey) -> UpdateOutcome {
+    store
+        .update(k, &mut |current| {
+            let count = current.map_or(0, |r| r.value["count"].as_i64().unwrap_or(0));
+            Mutation::Put(json!({ "count": count + 1 }))
+        })
+        .await
+        .expect("update")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_updates_on_one_instance_lose_nothing() {
+    let store = MemoryStore::new();
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for _ in 0..1000 {
+                    increment(&store, &key("global")).await;
+                    tokio::task::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("task");
+    }
+    let record = store.load(&key("global")).await.unwrap().expect("record");
+    assert_eq!(record.value["count"], 16_000);
+    assert_eq!(record.version, 16_000);
+}
+
+#[tokio::test]
+async fn keep_and_delete() {
+    let store = MemoryStore::new();
+    let k = key("a");
+    assert_eq!(
+        store.update(&k, &mut |_| Mutation::Keep).await.unwrap(),
+        UpdateOutcome::Unchanged(None)
+    );
+    increment(&store, &k).await;
+    assert_eq!(
+        store.update(&k, &mut |_| Mutation::Delete).await.unwrap(),
+        UpdateOutcome::Deleted
+    );
+    assert_eq!(store.load(&k).await.unwrap(), None);
+    store.sweep();
+    assert!(store.is_empty());
+}
+
+#[tokio::test]
+async fn idle_instances_expire() {
+    let store = MemoryStore::builder()
+        .ttl(Duration::from_millis(30))
+        .build()
+        .unwrap();
+    increment(&store, &key("a")).await;
+    assert!(store.load(&key("a")).await.unwrap().is_some());
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    assert_eq!(store.load(&key("a")).await.unwrap(), None);
+    // A write after expiry starts from scratch.
+    let UpdateOutcome::Written(r) = increment(&store, &key("a")).await else {
+        panic!("expected a write");
+    };
+    assert_eq!(r.version, 1);
+    assert_eq!(r.value["count"], 1);
+}
+
+#[tokio::test]
+async fn capacity_evicts_least_recently_used() {
+    let store = MemoryStore::builder().capacity(32).build().unwrap();
+    for i in 0..32 {
+        increment(&store, &key(&i.to_string())).await;
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    // Touch the oldest so it is no longer the least recently used.
+    store.load(&key("0")).await.unwrap();
+    increment(&store, &key("new")).await;
+    assert!(store.len() <= 32);
+    assert!(store.load(&key("0")).await.unwrap().is_some());
+    assert!(store.load(&key("1")).await.unwrap().is_none());
+    assert!(store.load(&key("new")).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn snapshot_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state").join("snapshot.json");
+    {
+        let store = MemoryStore::builder().snapshot(&path).build().unwrap();
+        for _ in 0..3 {
+            increment(&store, &key("global")).await;
+        }
+        increment(&store, &EntityKey::new("other", "s1")).await;
+        store.flush().await.unwrap();
+    }
+    let store = MemoryStore::builder().snapshot(&path).build().unwrap();
+    let record = store.load(&key("global")).await.unwrap().expect("restored");
+    assert_eq!((record.version, record.value["count"].as_i64()), (3, Some(3)));
+    assert_eq!(store.list("other").await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn snapshot_is_written_periodically() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("snapshot.json");
+    let store = MemoryStore::builder()
+        .snapshot(&path)
+        .snapshot_interval(Duration::from_millis(20))
+        .build()
+        .unwrap();
+    increment(&store, &key("global")).await;
+    let mut waited = 0;
+    while !path.exists() && waited < 200 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        waited += 1;
+    }
+    let restored = MemoryStore::builder().snapshot(&path).build().unwrap();
+    assert!(restored.load(&key("global")).await.unwrap().is_some());
+}
+
+#[test]
+fn a_corrupt_snapshot_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("snapshot.json");
+    std::fs::write(&path, b"{not json").unwrap();
+    let err = MemoryStore::builder().snapshot(&path).build().unwrap_err();
+    assert!(err.to_string().contains("does not parse"), "{err}");
+}

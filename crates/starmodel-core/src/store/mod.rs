@@ -1,0 +1,113 @@
+//! Stores keep entity state. Each entity picks one; the [`MemoryStore`] is the
+//! default and the SQL and Redis stores live in their own crates.
+//!
+//! A store speaks JSON values (`serde_json::Value`, one object per instance) and
+//! keeps a version number per instance. Its one writing primitive,
+//! [`Store::update`], runs a closure on the current state *atomically* for that
+//! instance: the memory store holds a per-instance lock, a SQL store a row lock
+//! inside a transaction, Redis a `WATCH`/`MULTI` retry (so the closure may run more
+//! than once and must not have side effects of its own).
+
+mod memory;
+
+pub use memory::{MemoryStore, MemoryStoreBuilder};
+
+use async_trait::async_trait;
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::{EntityId, EntityKey};
+
+/// A stored instance: its state and how many times it was written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// Starts at 1 and grows by one with every write.
+    pub version: u64,
+    /// The entity's fields as a JSON object.
+    pub value: Value,
+}
+
+/// What an [`Store::update`] closure decided.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mutation {
+    /// Write this state (version + 1).
+    Put(Value),
+    /// Remove the instance.
+    Delete,
+    /// Leave everything as it was (an event failed, or nothing changed).
+    Keep,
+}
+
+/// What [`Store::update`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UpdateOutcome {
+    /// The new record was written.
+    Written(Record),
+    /// The instance was removed.
+    Deleted,
+    /// Nothing was written; the current record, if any.
+    Unchanged(Option<Record>),
+}
+
+/// The closure [`Store::update`] runs on the current record.
+pub type UpdateFn<'a> = dyn FnMut(Option<&Record>) -> Mutation + Send + 'a;
+
+/// A store failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The backend could not be reached or refused the operation (503).
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// The store is full and could not make room (503).
+    #[error("store is full ({capacity} instances)")]
+    Full {
+        /// The configured capacity.
+        capacity: usize,
+    },
+    /// Stored bytes do not decode (500).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// Reading or writing a file failed (500).
+    #[error("store i/o failed on `{path}`: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl StoreError {
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            StoreError::Unavailable(_) | StoreError::Full { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            StoreError::Corrupt(_) | StoreError::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// Where entity state lives. Object-safe: entities hold an `Arc<dyn Store>`.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// The current record, if the instance exists.
+    async fn load(&self, key: &EntityKey) -> Result<Option<Record>, StoreError>;
+
+    /// Runs `f` on the current record with every other writer of this instance
+    /// held off, and applies what it decides.
+    async fn update(&self, key: &EntityKey, f: &mut UpdateFn<'_>)
+    -> Result<UpdateOutcome, StoreError>;
+
+    /// Every instance of one entity, ordered by id (for copies, admin and APIs).
+    async fn list(&self, entity: &str) -> Result<Vec<(EntityId, Record)>, StoreError>;
+
+    /// Writes anything buffered to durable storage (called on graceful shutdown).
+    async fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
