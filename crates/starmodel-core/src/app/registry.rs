@@ -7,7 +7,8 @@ use serde_json::Value;
 use crate::event::{EventError, EventInput, EventOutput, EventSpec, Events};
 use crate::{EntityId, Schema, Scope, Store};
 
-type RunFn = Box<dyn Fn(&Value, &EventInput) -> Result<(Value, EventOutput), EventError> + Send + Sync>;
+type RunFn =
+    Box<dyn Fn(&Value, &EventInput) -> Result<(Value, EventOutput), EventError> + Send + Sync>;
 type InitialFn = Box<dyn Fn(&EntityId) -> Option<Result<Value, EventError>> + Send + Sync>;
 
 /// An entity type with its Rust type erased: what the dispatcher, the router and

@@ -112,13 +112,21 @@ mod tests {
 
     #[test]
     fn renders_into_markup_escaped() {
-        let a = Action::new(EventMethod::Post, "/x").arg("a", &1).arg("copy", &2);
-        assert_eq!(maud::html! { (a) }.into_string(), "@post('/x?a=1&amp;copy=2')");
+        let a = Action::new(EventMethod::Post, "/x")
+            .arg("a", &1)
+            .arg("copy", &2);
+        assert_eq!(
+            maud::html! { (a) }.into_string(),
+            "@post('/x?a=1&amp;copy=2')"
+        );
     }
 
     #[test]
     fn renders_into_markup_unchanged() {
         let a = Action::new(EventMethod::Post, "/counter/increment").arg("amount", &-1);
-        assert_eq!(maud::html! { (a) }.into_string(), "@post('/counter/increment?amount=-1')");
+        assert_eq!(
+            maud::html! { (a) }.into_string(),
+            "@post('/counter/increment?amount=-1')"
+        );
     }
 }

@@ -4,8 +4,12 @@ use serde_json::Value;
 use super::ParamError;
 
 /// Everything a request offers an event's parameters, searched in this order:
-/// path segments, the entity's namespaced signals (`counter.amount`), top-level
-/// signals (`amount`), the query string, the form body.
+/// path segments, the query string, the entity's namespaced signals
+/// (`counter.amount`), top-level signals (`amount`), the form body.
+///
+/// The query comes before the signals because typed actions put their arguments
+/// there: `Counter::action().set(5)` must win over the page's current
+/// `counter.count` signal when the parameter is also called `count`.
 ///
 /// Signals keep their JSON types; text sources (path, query, form) are coerced
 /// the way serde would read them from JSON, so `?amount=10` fills an `i64` and
@@ -81,7 +85,7 @@ impl EventInput {
                 .find(|(k, _)| k == name)
                 .map(|(_, v)| v.as_str())
         }
-        if let Some(v) = text(&self.path, name) {
+        if let Some(v) = text(&self.path, name).or_else(|| text(&self.query, name)) {
             return Some(Found::Text(v));
         }
         if let Some(v) = self
@@ -94,9 +98,7 @@ impl EventInput {
         if let Some(v) = self.signals.get(name) {
             return Some(Found::Json(v));
         }
-        text(&self.query, name)
-            .or_else(|| text(&self.form, name))
-            .map(Found::Text)
+        text(&self.form, name).map(Found::Text)
     }
 
     /// The parameter `name`, converted to `T`.
@@ -121,7 +123,9 @@ impl EventInput {
 /// Reads a text value as `T`: first as a JSON string, then as JSON (numbers,
 /// booleans), and an empty text as null (an empty form field fills an `Option`).
 fn coerce_text<T: DeserializeOwned>(s: &str) -> Result<T, serde_json::Error> {
-    let as_string = T::deserialize(serde::de::value::StrDeserializer::<serde_json::Error>::new(s));
+    // Through `Value` (not a bare string deserializer) so `Option<i64>` reports
+    // "expected i64" rather than "expected option".
+    let as_string = T::deserialize(Value::String(s.to_owned()));
     let first_error = match as_string {
         Ok(v) => return Ok(v),
         Err(e) => e,
@@ -157,7 +161,10 @@ mod tests {
     fn sources_are_searched_in_order() {
         let i = input();
         assert_eq!(i.param::<i64>("id").unwrap(), 42);
-        assert_eq!(i.param::<i64>("amount").unwrap(), 3);
+        assert_eq!(i.param::<i64>("amount").unwrap(), 5);
+        let signals_only =
+            EventInput::new("counter").with_signals(json!({"counter": {"amount": 3}}));
+        assert_eq!(signals_only.param::<i64>("amount").unwrap(), 3);
         assert!(i.param::<bool>("flag").unwrap());
         assert!(i.param::<bool>("formonly").unwrap());
         let top = EventInput::new("other").with_signals(json!({"amount": 4}));
@@ -180,7 +187,10 @@ mod tests {
         assert_eq!(missing.to_string(), "missing parameter `nope`");
         let bad = i.param::<i64>("bad").unwrap_err();
         assert_eq!(bad.field(), "bad");
-        assert!(bad.to_string().starts_with("invalid value for parameter `bad`"));
+        assert!(
+            bad.to_string()
+                .starts_with("invalid value for parameter `bad`")
+        );
         let mistyped = i.param::<String>("flag").unwrap_err();
         assert_eq!(mistyped.field(), "flag");
     }

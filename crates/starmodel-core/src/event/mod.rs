@@ -90,7 +90,9 @@ impl<E> Copy for EventDef<E> {}
 
 impl<E> std::fmt::Debug for EventDef<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EventDef").field("spec", &self.spec).finish()
+        f.debug_struct("EventDef")
+            .field("spec", &self.spec)
+            .finish()
     }
 }
 

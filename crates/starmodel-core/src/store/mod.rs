@@ -84,9 +84,7 @@ impl StoreError {
     /// The HTTP status this error answers with.
     pub fn status(&self) -> StatusCode {
         match self {
-            StoreError::Unavailable(_) | StoreError::Full { .. } => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            StoreError::Unavailable(_) | StoreError::Full { .. } => StatusCode::SERVICE_UNAVAILABLE,
             StoreError::Corrupt(_) | StoreError::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -100,8 +98,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Runs `f` on the current record with every other writer of this instance
     /// held off, and applies what it decides.
-    async fn update(&self, key: &EntityKey, f: &mut UpdateFn<'_>)
-    -> Result<UpdateOutcome, StoreError>;
+    async fn update(
+        &self,
+        key: &EntityKey,
+        f: &mut UpdateFn<'_>,
+    ) -> Result<UpdateOutcome, StoreError>;
 
     /// Every instance of one entity, ordered by id (for copies, admin and APIs).
     async fn list(&self, entity: &str) -> Result<Vec<(EntityId, Record)>, StoreError>;

@@ -304,10 +304,9 @@ impl MemoryStore {
         if self.inner.background.swap(true, Ordering::SeqCst) {
             return;
         }
-        let sweep_every = self
-            .inner
-            .ttl
-            .map_or(Duration::from_secs(60), |t| (t / 2).min(Duration::from_secs(60)));
+        let sweep_every = self.inner.ttl.map_or(Duration::from_secs(60), |t| {
+            (t / 2).min(Duration::from_secs(60))
+        });
         let tick = self
             .inner
             .snapshot

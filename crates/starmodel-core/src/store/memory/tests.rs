@@ -106,7 +106,10 @@ async fn snapshot_survives_a_restart() {
     }
     let store = MemoryStore::builder().snapshot(&path).build().unwrap();
     let record = store.load(&key("global")).await.unwrap().expect("restored");
-    assert_eq!((record.version, record.value["count"].as_i64()), (3, Some(3)));
+    assert_eq!(
+        (record.version, record.value["count"].as_i64()),
+        (3, Some(3))
+    );
     assert_eq!(store.list("other").await.unwrap().len(), 1);
 }
 

@@ -1,0 +1,372 @@
+//! The application builder: entities and routes in, an `axum::Router` (or a
+//! running server) out.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::MethodRouter;
+use starmodel_core::{
+    Bus, Dispatcher, EntityType, Events, LocalBus, MemoryStore, NodeId, Registry, Store,
+    StoreError, StoreKind,
+};
+use tokio::net::{TcpListener, ToSocketAddrs};
+
+use crate::context::AppContext;
+use crate::live::{LiveHub, spawn_bus_listener};
+use crate::routes;
+use crate::session::{SessionKeys, random_bytes, secret_from_file};
+use crate::view::{DatastarBundle, assets};
+
+/// The environment variable holding the session-signing secret (32+ bytes).
+pub const SECRET_ENV: &str = "STARMODEL_SECRET";
+
+/// Why an application could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// An entity asks for a store the application does not have.
+    #[error(
+        "entity `{entity}` uses store `{store}`, which this application has not configured: \
+         register it with `entity_with_store`"
+    )]
+    MissingStore {
+        /// The entity.
+        entity: &'static str,
+        /// The store it asked for.
+        store: &'static str,
+    },
+    /// The session secret is too short or unreadable.
+    #[error("session secret: {0}")]
+    Secret(String),
+    /// `STARMODEL_DATASTAR_JS` names a file that cannot be used.
+    #[error("{0}")]
+    Datastar(String),
+    /// The memory store could not load its snapshot.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Building needs a Tokio runtime for its background tasks.
+    #[error("StarModel::build must run inside a Tokio runtime")]
+    NoRuntime,
+}
+
+/// Why serving stopped with an error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServeError {
+    /// The application could not be built.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// Binding or serving failed.
+    #[error("server i/o failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+type EntityFactory = Box<dyn FnOnce(&MemoryStore) -> Result<EntityType, BuildError> + Send>;
+
+enum Secret {
+    Bytes(Vec<u8>),
+    File(PathBuf),
+}
+
+/// Builds a StarModel application.
+///
+/// ```no_run
+/// use starmodel_axum::StarModel;
+/// # async fn run() -> Result<(), starmodel_axum::ServeError> {
+/// StarModel::new()
+///     // .entity::<Counter>()
+///     .route("/", axum::routing::get(|| async { "hello" }))
+///     .serve("127.0.0.1:5001")
+///     .await
+/// # }
+/// ```
+pub struct StarModel {
+    entities: Vec<EntityFactory>,
+    memory: Option<MemoryStore>,
+    bus: Option<Arc<dyn Bus>>,
+    routes: Router,
+    fallback: bool,
+    secret: Option<Secret>,
+    secure_cookies: bool,
+    body_limit: usize,
+    heartbeat: Duration,
+}
+
+impl Default for StarModel {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for StarModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StarModel")
+            .field("entities", &self.entities.len())
+            .field("body_limit", &self.body_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StarModel {
+    /// An application with no entities, a memory store, the in-process bus, a
+    /// 1 MiB body limit and a 15 s stream heartbeat.
+    pub fn new() -> Self {
+        Self {
+            entities: Vec::new(),
+            memory: None,
+            bus: None,
+            routes: Router::new(),
+            fallback: true,
+            secret: None,
+            secure_cookies: false,
+            body_limit: 1024 * 1024,
+            heartbeat: Duration::from_secs(15),
+        }
+    }
+
+    /// Registers entity `E`, kept in the store its `#[entity(store = ...)]` names.
+    pub fn entity<E: Events>(mut self) -> Self {
+        self.entities
+            .push(Box::new(|memory: &MemoryStore| match E::STORE {
+                StoreKind::Memory => Ok(EntityType::of::<E>(Arc::new(memory.clone()))),
+                other => Err(BuildError::MissingStore {
+                    entity: E::NAME,
+                    store: match other {
+                        StoreKind::Sql => "sql",
+                        StoreKind::Redis => "redis",
+                        _ => "custom",
+                    },
+                }),
+            }));
+        self
+    }
+
+    /// Registers entity `E` kept in `store`, whatever its attribute says.
+    pub fn entity_with_store<E: Events>(mut self, store: Arc<dyn Store>) -> Self {
+        self.entities.push(Box::new(move |_: &MemoryStore| {
+            Ok(EntityType::of::<E>(store))
+        }));
+        self
+    }
+
+    /// Uses this memory store for memory entities (to set TTL, capacity or a
+    /// snapshot file, or to share one store between two applications).
+    pub fn memory_store(mut self, store: MemoryStore) -> Self {
+        self.memory = Some(store);
+        self
+    }
+
+    /// Publishes changes on this bus (default: an in-process [`LocalBus`]).
+    pub fn bus(mut self, bus: Arc<dyn Bus>) -> Self {
+        self.bus = Some(bus);
+        self
+    }
+
+    /// Adds a route, as `axum::Router::route` does.
+    pub fn route(mut self, path: &str, method_router: MethodRouter) -> Self {
+        self.routes = self.routes.route(path, method_router);
+        self
+    }
+
+    /// Merges an existing router (its own state already provided).
+    pub fn merge(mut self, router: Router) -> Self {
+        self.routes = self.routes.merge(router);
+        self
+    }
+
+    /// Keeps axum's empty 404 instead of StarModel's JSON 404 (for a router whose
+    /// own fallback is merged in).
+    pub fn without_fallback(mut self) -> Self {
+        self.fallback = false;
+        self
+    }
+
+    /// Signs session cookies with this secret (at least 32 bytes). Without one,
+    /// `STARMODEL_SECRET` is used, else a random secret that dies with the process.
+    pub fn secret(mut self, secret: impl Into<Vec<u8>>) -> Self {
+        self.secret = Some(Secret::Bytes(secret.into()));
+        self
+    }
+
+    /// Reads the session secret from `path`, creating it on first start, so
+    /// sessions survive restarts.
+    pub fn secret_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.secret = Some(Secret::File(path.into()));
+        self
+    }
+
+    /// Marks the session cookie `Secure` (set this behind HTTPS).
+    pub fn secure_cookies(mut self, secure: bool) -> Self {
+        self.secure_cookies = secure;
+        self
+    }
+
+    /// The largest event request body accepted (default 1 MiB); larger is 413.
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// How often an idle live stream sends a comment to keep proxies from closing it.
+    pub fn heartbeat(mut self, every: Duration) -> Self {
+        self.heartbeat = every.max(Duration::from_millis(10));
+        self
+    }
+
+    fn secret_bytes(secret: Option<Secret>) -> Result<Vec<u8>, BuildError> {
+        let bytes = match secret {
+            Some(Secret::Bytes(b)) => b,
+            Some(Secret::File(path)) => secret_from_file(&path)
+                .map_err(|e| BuildError::Secret(format!("`{}`: {e}", path.display())))?,
+            None => match std::env::var(SECRET_ENV) {
+                Ok(s) if !s.is_empty() => s.into_bytes(),
+                _ => {
+                    tracing::warn!(
+                        "no session secret configured ({SECRET_ENV} or secret_file): \
+                         sessions end when the process does"
+                    );
+                    let mut b = vec![0u8; 32];
+                    random_bytes(&mut b);
+                    b
+                }
+            },
+        };
+        if bytes.len() < 32 {
+            return Err(BuildError::Secret(format!(
+                "it has {} bytes; at least 32 are needed",
+                bytes.len()
+            )));
+        }
+        Ok(bytes)
+    }
+
+    /// Builds the application. Must run inside a Tokio runtime (it starts the
+    /// memory store's and the bus's background tasks).
+    pub fn build(self) -> Result<App, BuildError> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(BuildError::NoRuntime);
+        }
+        let memory = match self.memory {
+            Some(m) => m,
+            None => MemoryStore::builder().build()?,
+        };
+        memory.start_background();
+        let mut registry = Registry::new();
+        let mut stores: Vec<Arc<dyn Store>> = vec![Arc::new(memory.clone())];
+        for factory in self.entities {
+            let ty = factory(&memory)?;
+            if !stores.iter().any(|s| same_store(s, ty.store())) {
+                stores.push(ty.store().clone());
+            }
+            registry.insert(ty);
+        }
+        let secret = Self::secret_bytes(self.secret)?;
+        assets::install_bundle(DatastarBundle::from_env().map_err(BuildError::Datastar)?);
+
+        let bus = self.bus.unwrap_or_else(|| Arc::new(LocalBus::new()));
+        let dispatcher = Arc::new(Dispatcher::new(registry, bus, NodeId::random()));
+        let hub = Arc::new(LiveHub::default());
+        dispatcher.observe(hub.clone());
+        spawn_bus_listener(Arc::downgrade(&hub), Arc::downgrade(&dispatcher));
+
+        let ctx = Arc::new(AppContext {
+            dispatcher,
+            hub,
+            sessions: SessionKeys::new(&secret, self.secure_cookies),
+            body_limit: self.body_limit,
+            heartbeat: self.heartbeat,
+            shutdown: tokio::sync::watch::channel(false).0,
+            stores,
+        });
+        let mut router = routes::routes(&ctx).merge(self.routes);
+        if self.fallback {
+            router = router.fallback(routes::not_found);
+        }
+        let layer_ctx = ctx.clone();
+        let router = router.layer(axum::middleware::from_fn(move |req, next| {
+            routes::session_layer(layer_ctx.clone(), req, next)
+        }));
+        Ok(App { router, ctx })
+    }
+
+    /// Builds the application and serves it on `addr` until Ctrl-C or SIGTERM,
+    /// then shuts down gracefully: live streams end (browsers reconnect to the
+    /// next server), requests in flight finish, stores are flushed.
+    pub async fn serve(self, addr: impl ToSocketAddrs) -> Result<(), ServeError> {
+        let app = self.build()?;
+        let listener = TcpListener::bind(addr).await?;
+        tracing::info!("listening on http://{}", listener.local_addr()?);
+        app.serve_with_shutdown(listener, shutdown_signal()).await
+    }
+}
+
+fn same_store(a: &Arc<dyn Store>, b: &Arc<dyn Store>) -> bool {
+    std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// A built application: its router and the handle to shut it down.
+#[derive(Clone)]
+pub struct App {
+    router: Router,
+    ctx: Arc<AppContext>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// The router, to serve or to nest in a larger axum application.
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    /// Ends every live stream and flushes the stores (memory snapshots).
+    pub async fn shutdown(&self) {
+        self.ctx.begin_shutdown();
+        self.ctx.flush_stores().await;
+    }
+
+    /// Serves on `listener` until `signal` resolves, then shuts down gracefully.
+    pub async fn serve_with_shutdown(
+        self,
+        listener: TcpListener,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        let ctx = self.ctx.clone();
+        axum::serve(listener, self.router)
+            .with_graceful_shutdown(async move {
+                signal.await;
+                ctx.begin_shutdown();
+            })
+            .await?;
+        self.ctx.flush_stores().await;
+        Ok(())
+    }
+}

@@ -1,0 +1,44 @@
+//! What every StarModel route shares, carried in request extensions.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use starmodel_core::{Dispatcher, Store};
+use tokio::sync::watch;
+
+use crate::live::LiveHub;
+use crate::session::SessionKeys;
+
+pub(crate) struct AppContext {
+    pub(crate) dispatcher: Arc<Dispatcher>,
+    pub(crate) hub: Arc<LiveHub>,
+    pub(crate) sessions: SessionKeys,
+    pub(crate) body_limit: usize,
+    pub(crate) heartbeat: Duration,
+    pub(crate) shutdown: watch::Sender<bool>,
+    pub(crate) stores: Vec<Arc<dyn Store>>,
+}
+
+impl AppContext {
+    /// Ends every live stream (their browsers reconnect to the next server).
+    pub(crate) fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// Resolves once shutdown began.
+    pub(crate) fn shutting_down(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut rx = self.shutdown.subscribe();
+        async move {
+            let _ = rx.wait_for(|down| *down).await;
+        }
+    }
+
+    /// Writes every store's buffered state (memory snapshots).
+    pub(crate) async fn flush_stores(&self) {
+        for store in &self.stores {
+            if let Err(e) = store.flush().await {
+                tracing::error!(error = %e, "flushing a store on shutdown failed");
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! How failures answer: the right status, a message naming the problem, and for
+//! Datastar requests a patch the page can show.
+
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, StatusCode, header};
+use starmodel_core::DispatchError;
+use starmodel_datastar::{DatastarEvent, ElementPatchMode, PatchElements, PatchSignals};
+
+/// The id of the page element that shows event errors (the page shell has one).
+pub const ERROR_ELEMENT_ID: &str = "starmodel-error";
+
+/// The response header carrying the error message, percent-encoded.
+///
+/// Datastar v1.0.4 ignores the body of any non-200 response, so the page shell's
+/// glue reads this header to show the message.
+pub const ERROR_HEADER: &str = "starmodel-error";
+
+/// A failed StarModel request, rendered as JSON for API clients and as Datastar
+/// patches (plus [`ERROR_HEADER`]) for Datastar requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorResponse {
+    status: StatusCode,
+    message: String,
+    field: Option<String>,
+    datastar: bool,
+}
+
+impl ErrorResponse {
+    /// An error with this status and message.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            field: None,
+            datastar: false,
+        }
+    }
+
+    /// Names the request field at fault.
+    pub fn field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    /// Answers in Datastar form.
+    pub fn datastar(mut self, datastar: bool) -> Self {
+        self.datastar = datastar;
+        self
+    }
+
+    /// The status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub(crate) fn from_dispatch(e: &DispatchError) -> Self {
+        let mut r = Self::new(e.status(), e.to_string());
+        if let Some(field) = e.field() {
+            r = r.field(field);
+        }
+        r
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "error": {
+                "status": self.status.as_u16(),
+                "message": self.message,
+                "field": self.field,
+            }
+        })
+    }
+}
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b" -._~`()'!*,:;@/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl IntoResponse for ErrorResponse {
+    fn into_response(self) -> Response {
+        let mut response = if self.datastar {
+            let html = maud::html! {
+                div id=(ERROR_ELEMENT_ID) role="alert" data-status=(self.status.as_u16()) {
+                    (self.message)
+                }
+            };
+            let mut body = Vec::with_capacity(256);
+            let elements = PatchElements::new(html.into_string())
+                .selector(format!("#{ERROR_ELEMENT_ID}"))
+                .mode(ElementPatchMode::Outer);
+            let signals =
+                PatchSignals::from_value(&serde_json::json!({ "starmodel": self.json() }));
+            // Both events are built from escaped text and fixed selectors: encoding
+            // cannot fail, and an empty body would still carry the status and header.
+            let _ = elements.write_to(&mut body);
+            let _ = signals.write_to(&mut body);
+            let mut r = Response::new(Body::from(body));
+            r.headers_mut().extend(starmodel_datastar::sse_headers());
+            if let Ok(v) = HeaderValue::from_str(&percent_encode(&self.message)) {
+                r.headers_mut().insert(ERROR_HEADER, v);
+            }
+            r
+        } else {
+            let mut r = Response::new(Body::from(self.json().to_string()));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            r
+        };
+        *response.status_mut() = self.status;
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_text_is_percent_encoded() {
+        assert_eq!(percent_encode("missing `a` é\n"), "missing `a` %C3%A9%0A");
+    }
+}

@@ -1,0 +1,33 @@
+//! StarModel's web adapter for [axum](https://docs.rs/axum).
+//!
+//! [`StarModel`] turns registered entities into an `axum::Router`:
+//!
+//! | route | what |
+//! |---|---|
+//! | `POST /{entity}/{event}` | runs an event on the session's or the global instance |
+//! | `POST /{entity}/{id}/{event}` | runs an event on a record |
+//! | `GET /_starmodel/stream` | the page's live stream: every entity on the page, kept current |
+//! | `GET /_starmodel/datastar-<hash>.js` | the local Datastar bundle, when configured |
+//!
+//! A session layer gives every request a signed-cookie [`Session`]. Entities are
+//! extractors (`async fn index(counter: Counter)`), and [`page`] wraps a view in a
+//! shell that loads Datastar and opens the live stream.
+//!
+//! Events answer `text/event-stream` with Datastar patches; failures answer their
+//! status with a message naming the problem ([`ErrorResponse`]).
+
+mod app;
+mod context;
+mod error;
+mod extract;
+mod live;
+mod routes;
+mod session;
+pub mod view;
+
+pub use app::{App, BuildError, SECRET_ENV, ServeError, StarModel};
+pub use error::{ERROR_ELEMENT_ID, ERROR_HEADER, ErrorResponse};
+pub use extract::extract_entity;
+pub use routes::STREAM_PATH;
+pub use session::{COOKIE_NAME, Session};
+pub use view::{page, page_titled};

@@ -1,0 +1,189 @@
+//! The live hub: one `watch` channel per entity instance that somebody is viewing,
+//! holding that instance's latest state already encoded as a Datastar
+//! `patch-signals` event.
+//!
+//! A commit encodes the new state **once** and stores it in the channel; every
+//! stream watching it wakes and writes the same bytes. A slow stream never blocks
+//! anyone: a `watch` keeps only the latest value, so a stream that fell behind
+//! skips straight to the current state (coalescing). Channels exist only while a
+//! stream watches them.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError, Weak};
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use serde_json::Value;
+use starmodel_core::app::CommitObserver;
+use starmodel_core::{BusEvent, Dispatcher, EntityKey, Record};
+use starmodel_datastar::{DatastarEvent, PatchSignals};
+use tokio::sync::watch;
+
+use crate::view::namespaced_json;
+
+/// One encoded state of one instance.
+#[derive(Debug, Clone)]
+pub(crate) struct Frame {
+    pub(crate) version: u64,
+    pub(crate) bytes: Bytes,
+}
+
+/// `None` until the first state is loaded.
+pub(crate) type Slot = Option<Frame>;
+
+#[derive(Default)]
+pub(crate) struct LiveHub {
+    topics: Mutex<HashMap<EntityKey, watch::Sender<Slot>>>,
+}
+
+/// Encodes `{"<entity>": state}` as a `datastar-patch-signals` event.
+pub(crate) fn encode_state(entity: &str, state: &Value) -> Bytes {
+    PatchSignals::new(namespaced_json(entity, state))
+        .to_bytes()
+        .unwrap_or_default()
+}
+
+impl LiveHub {
+    fn topics(&self) -> std::sync::MutexGuard<'_, HashMap<EntityKey, watch::Sender<Slot>>> {
+        self.topics.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A receiver for `key`'s states, creating the channel when absent.
+    pub(crate) fn subscribe(&self, key: &EntityKey) -> watch::Receiver<Slot> {
+        self.topics()
+            .entry(key.clone())
+            .or_insert_with(|| watch::channel(None).0)
+            .subscribe()
+    }
+
+    /// Offers a state; it replaces the channel's value only when newer, so a slow
+    /// load can never overwrite a later commit.
+    pub(crate) fn offer(&self, key: &EntityKey, record: &Record) {
+        let Some(tx) = self.topics().get(key).cloned() else {
+            return;
+        };
+        let mut frame = None;
+        tx.send_if_modified(|current| {
+            if current
+                .as_ref()
+                .is_some_and(|f| f.version >= record.version)
+            {
+                return false;
+            }
+            let f = frame.get_or_insert_with(|| Frame {
+                version: record.version,
+                bytes: encode_state(&key.entity, &record.value),
+            });
+            *current = Some(f.clone());
+            true
+        });
+    }
+
+    /// Drops the channels of `keys` that nobody watches any more.
+    pub(crate) fn release(&self, keys: &[EntityKey]) {
+        let mut topics = self.topics();
+        for key in keys {
+            if topics.get(key).is_some_and(|tx| tx.receiver_count() == 0) {
+                topics.remove(key);
+            }
+        }
+    }
+
+    /// Every instance somebody is watching.
+    pub(crate) fn watched(&self) -> Vec<EntityKey> {
+        self.topics().keys().cloned().collect()
+    }
+
+    /// How many instances are watched (for tests and metrics).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.topics().len()
+    }
+
+    /// Reloads `key` from its store and offers the result.
+    pub(crate) async fn refresh(&self, dispatcher: &Dispatcher, key: &EntityKey) {
+        match dispatcher.state(&key.entity, &key.id).await {
+            Ok(record) => self.offer(key, &record),
+            Err(e) => tracing::warn!(%key, error = %e, "live refresh failed"),
+        }
+    }
+}
+
+impl CommitObserver for LiveHub {
+    fn committed(&self, key: &EntityKey, record: Option<&Record>) {
+        if let Some(record) = record {
+            self.offer(key, record);
+        }
+    }
+}
+
+/// Applies other nodes' changes: reloads each changed instance somebody watches
+/// here, and everything watched after missed messages. Ends with the application.
+pub(crate) fn spawn_bus_listener(hub: Weak<LiveHub>, dispatcher: Weak<Dispatcher>) {
+    let Some(d) = dispatcher.upgrade() else {
+        return;
+    };
+    let node = d.node();
+    let mut changes = d.bus().subscribe();
+    drop(d);
+    tokio::spawn(async move {
+        while let Some(event) = changes.next().await {
+            let (Some(hub), Some(dispatcher)) = (hub.upgrade(), dispatcher.upgrade()) else {
+                return;
+            };
+            let keys = match event {
+                BusEvent::Changed(c) if c.origin == node => continue,
+                BusEvent::Changed(c) => vec![EntityKey::new(c.entity, c.id)],
+                BusEvent::Missed => hub.watched(),
+            };
+            for key in keys {
+                if hub.topics().contains_key(&key) {
+                    hub.refresh(&dispatcher, &key).await;
+                }
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn record(version: u64, count: i64) -> Record {
+        Record {
+            version,
+            value: json!({ "count": count }),
+        }
+    }
+
+    #[test]
+    fn newer_states_replace_older_ones_only() {
+        let hub = LiveHub::default();
+        let key = EntityKey::new("counter", "global");
+        let rx = hub.subscribe(&key);
+        hub.offer(&key, &record(2, 2));
+        hub.offer(&key, &record(1, 1));
+        let frame = rx.borrow().clone().expect("a frame");
+        assert_eq!(frame.version, 2);
+        assert_eq!(
+            frame.bytes,
+            "event: datastar-patch-signals\ndata: signals {\"counter\":{\"count\":2}}\n\n"
+        );
+    }
+
+    #[test]
+    fn channels_live_while_watched() {
+        let hub = LiveHub::default();
+        let key = EntityKey::new("counter", "global");
+        let rx = hub.subscribe(&key);
+        hub.release(std::slice::from_ref(&key));
+        assert_eq!(hub.len(), 1);
+        drop(rx);
+        hub.release(std::slice::from_ref(&key));
+        assert_eq!(hub.len(), 0);
+        // Offering to nobody creates nothing.
+        hub.offer(&key, &record(1, 1));
+        assert_eq!(hub.len(), 0);
+    }
+}

@@ -1,0 +1,127 @@
+//! The routes StarModel adds to an application: one per entity event, the page's
+//! live stream, the local Datastar bundle, and the session layer around them all.
+
+mod event;
+mod stream;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use http::{HeaderMap, StatusCode, header};
+use starmodel_core::Scope;
+
+use crate::context::AppContext;
+use crate::error::ErrorResponse;
+use crate::view::{DatastarBundle, bundle, serve_bundle};
+
+/// The path of the page-level live stream.
+pub const STREAM_PATH: &str = "/_starmodel/stream";
+
+/// StarModel's own routes for the entities of `ctx`.
+pub(crate) fn routes(ctx: &Arc<AppContext>) -> Router {
+    let mut router = Router::new();
+    for ty in ctx.dispatcher.registry().iter() {
+        let name = ty.name();
+        let path = match ty.scope() {
+            Scope::Record => format!("/{name}/{{id}}/{{event}}"),
+            Scope::Session | Scope::Global => format!("/{name}/{{event}}"),
+        };
+        let c = ctx.clone();
+        router = router.route(
+            &path,
+            any(move |req: Request| event::handle(c.clone(), name, req)),
+        );
+    }
+    let c = ctx.clone();
+    router = router.route(
+        STREAM_PATH,
+        get(move |req: Request| stream::open(c.clone(), req)),
+    );
+    if let DatastarBundle::Local { url, .. } = bundle() {
+        router = router.route(url, get(serve_bundle));
+    }
+    router
+}
+
+/// The session layer: finds or starts the session, hands it and the application
+/// context to handlers, and sets the cookie of a new session.
+pub(crate) async fn session_layer(ctx: Arc<AppContext>, mut req: Request, next: Next) -> Response {
+    let session = ctx.sessions.session(req.headers());
+    let cookie = session
+        .is_new()
+        .then(|| ctx.sessions.set_cookie(session.id()));
+    req.extensions_mut().insert(session);
+    req.extensions_mut().insert(ctx);
+    let mut response = next.run(req).await;
+    if let Some(cookie) = cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+/// 404 for paths no route matches, in the same shape as every other error.
+pub(crate) async fn not_found(req: Request) -> Response {
+    ErrorResponse::new(
+        StatusCode::NOT_FOUND,
+        format!("no route for {} {}", req.method(), req.uri().path()),
+    )
+    .into_response()
+}
+
+/// Event requests must come from this site's pages: a Datastar request header
+/// (which a cross-site form cannot send without a CORS preflight), or a
+/// same-origin fetch as the browser reports it.
+pub(crate) fn same_site(headers: &HeaderMap) -> bool {
+    if starmodel_datastar::is_datastar_request(headers) {
+        return true;
+    }
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return site == "same-origin";
+    }
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    match (
+        headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()),
+        host,
+    ) {
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest == host),
+        // Neither browser header: not a browser (curl, a test, a server).
+        (None, _) => true,
+        (Some(_), None) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn cross_site_requests_are_refused() {
+        assert!(same_site(&headers(&[("datastar-request", "true")])));
+        assert!(same_site(&headers(&[("sec-fetch-site", "same-origin")])));
+        assert!(!same_site(&headers(&[("sec-fetch-site", "cross-site")])));
+        assert!(same_site(&headers(&[
+            ("origin", "http://a:1"),
+            ("host", "a:1")
+        ])));
+        assert!(!same_site(&headers(&[
+            ("origin", "http://evil"),
+            ("host", "a:1")
+        ])));
+        assert!(same_site(&headers(&[])));
+    }
+}

@@ -1,0 +1,238 @@
+//! Sessions: a random id in a signed, HttpOnly, SameSite=Lax cookie.
+//!
+//! Nothing is stored per session: the id only keys the session-scope entities.
+//! The cookie value is `<id>.<hex HMAC-SHA256 of the id>`; a cookie whose tag does
+//! not verify is ignored and a new session starts.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use hmac::{Hmac, Mac};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use sha2::Sha256;
+use starmodel_core::EntityId;
+
+/// The session cookie's name.
+pub const COOKIE_NAME: &str = "starmodel_session";
+
+const ID_BYTES: usize = 16;
+
+/// The signing key and cookie attributes.
+#[derive(Clone)]
+pub(crate) struct SessionKeys {
+    mac: Hmac<Sha256>,
+    secure: bool,
+}
+
+/// The current request's session, available as an extractor in StarModel routes.
+///
+/// ```
+/// use starmodel_axum::Session;
+/// async fn whoami(session: Session) -> String {
+///     format!("session {}", session.id())
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    id: EntityId,
+    fresh: bool,
+}
+
+impl Session {
+    /// The session's id (the key of its session-scope entities).
+    pub fn id(&self) -> &EntityId {
+        &self.id
+    }
+
+    /// `true` when this request started the session (the response sets the cookie).
+    pub fn is_new(&self) -> bool {
+        self.fresh
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Session {
+    type Rejection = (StatusCode, &'static str);
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Session>().cloned().ok_or((
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "no session: this route is not served by the StarModel router",
+        ))
+    }
+}
+
+/// Fills `out` with random bytes from the operating system.
+pub(crate) fn random_bytes(out: &mut [u8]) {
+    if let Err(e) = getrandom::fill(out) {
+        // Without an OS random source no session can be safe; refusing to serve is
+        // better than predictable ids.
+        panic!("the operating system's random source failed: {e}");
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+impl SessionKeys {
+    pub(crate) fn new(secret: &[u8], secure: bool) -> Self {
+        Self {
+            mac: Hmac::new_from_slice(secret).expect("HMAC takes keys of any length"),
+            secure,
+        }
+    }
+
+    fn tag(&self, id: &str) -> String {
+        let mut mac = self.mac.clone();
+        mac.update(id.as_bytes());
+        hex(&mac.finalize().into_bytes())
+    }
+
+    /// The session of a request: the cookie's verified id, or a new one.
+    pub(crate) fn session(&self, headers: &HeaderMap) -> Session {
+        match self.verified_id(headers) {
+            Some(id) => Session {
+                id: EntityId::new(id),
+                fresh: false,
+            },
+            None => {
+                let mut bytes = [0u8; ID_BYTES];
+                random_bytes(&mut bytes);
+                Session {
+                    id: EntityId::new(hex(&bytes)),
+                    fresh: true,
+                }
+            }
+        }
+    }
+
+    fn verified_id<'h>(&self, headers: &'h HeaderMap) -> Option<&'h str> {
+        headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().strip_prefix(COOKIE_NAME)?.strip_prefix('='))
+            .find_map(|value| {
+                let (id, tag) = value.split_once('.')?;
+                if id.len() != ID_BYTES * 2 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return None;
+                }
+                let tag = decode_hex(tag)?;
+                let mut mac = self.mac.clone();
+                mac.update(id.as_bytes());
+                mac.verify_slice(&tag).ok().map(|()| id)
+            })
+    }
+
+    /// The `Set-Cookie` value for a new session.
+    pub(crate) fn set_cookie(&self, id: &EntityId) -> HeaderValue {
+        let secure = if self.secure { "; Secure" } else { "" };
+        let value = format!(
+            "{COOKIE_NAME}={id}.{}; Path=/; HttpOnly; SameSite=Lax; Max-Age=2592000{secure}",
+            self.tag(id.as_str())
+        );
+        HeaderValue::from_str(&value).expect("hex ids and tags are valid header text")
+    }
+}
+
+fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// Reads the signing secret from `path`, creating it (32 random bytes, owner-only)
+/// when it does not exist, so sessions survive restarts.
+pub(crate) fn secret_from_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    match std::fs::read(path) {
+        Ok(bytes) if bytes.len() >= 32 => return Ok(bytes),
+        Ok(_) => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("secret file `{}` holds fewer than 32 bytes", path.display()),
+            ));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut secret = vec![0u8; 32];
+    random_bytes(&mut secret);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    std::io::Write::write_all(&mut file, &secret)?;
+    Ok(secret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(cookie: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(http::header::COOKIE, HeaderValue::from_str(cookie).unwrap());
+        h
+    }
+
+    #[test]
+    fn a_signed_cookie_round_trips() {
+        let keys = SessionKeys::new(b"0123456789abcdef0123456789abcdef", false);
+        let fresh = keys.session(&HeaderMap::new());
+        assert!(fresh.is_new());
+        let set = keys.set_cookie(fresh.id());
+        let set = set.to_str().unwrap();
+        assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"));
+        let pair = set.split(';').next().unwrap();
+        let again = keys.session(&headers(&format!("other=1; {pair}")));
+        assert!(!again.is_new());
+        assert_eq!(again.id(), fresh.id());
+    }
+
+    #[test]
+    fn forged_or_foreign_cookies_start_a_new_session() {
+        let keys = SessionKeys::new(b"0123456789abcdef0123456789abcdef", false);
+        let other = SessionKeys::new(b"another secret, another app.....", false);
+        let id = keys.session(&HeaderMap::new()).id().clone();
+        let foreign = other.set_cookie(&id);
+        let pair = foreign
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        assert!(keys.session(&headers(&pair)).is_new());
+        let forged = format!("{COOKIE_NAME}={id}.00");
+        assert!(keys.session(&headers(&forged)).is_new());
+        assert!(
+            keys.session(&headers(&format!("{COOKIE_NAME}=garbage")))
+                .is_new()
+        );
+    }
+
+    #[test]
+    fn secret_file_is_created_once() {
+        let dir = std::env::temp_dir().join(format!("sm-secret-{}", std::process::id()));
+        let path = dir.join("secret");
+        let first = secret_from_file(&path).unwrap();
+        let second = secret_from_file(&path).unwrap();
+        assert_eq!(first, second);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,122 @@
+//! Where the Datastar bundle comes from: the official CDN with Subresource
+//! Integrity (the default), or a local copy named by `STARMODEL_DATASTAR_JS`,
+//! served by the application under a content-hashed URL with immutable caching.
+
+use std::sync::OnceLock;
+
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode, header};
+use sha2::{Digest, Sha256};
+
+/// The pinned Datastar v1.0.4 bundle on the official CDN.
+pub const DATASTAR_CDN_URL: &str =
+    "https://cdn.jsdelivr.net/gh/starfederation/datastar@1.0.4/bundles/datastar.js";
+
+/// The Subresource Integrity hash of [`DATASTAR_CDN_URL`].
+pub const DATASTAR_SRI: &str =
+    "sha384-twbOvafhSBQ0rJDNPzJdUw6DRvthVgAVfSIG1BQVmCiNO7Qh2zeVn7T5qstgjJ9q";
+
+/// The environment variable naming a local copy of the bundle.
+pub const DATASTAR_JS_ENV: &str = "STARMODEL_DATASTAR_JS";
+
+/// How pages load Datastar.
+#[derive(Debug, Clone)]
+pub enum DatastarBundle {
+    /// From the CDN, checked by the browser against [`DATASTAR_SRI`].
+    Cdn,
+    /// Served by the application itself.
+    Local {
+        /// The content-hashed URL, `/_starmodel/datastar-<hash>.js`.
+        url: String,
+        /// The file's bytes.
+        bytes: Bytes,
+    },
+}
+
+impl DatastarBundle {
+    /// Reads the bundle configuration from `STARMODEL_DATASTAR_JS`.
+    ///
+    /// A variable naming a file that cannot be read is an error, so a typo does
+    /// not silently fall back to a CDN the machine may not reach.
+    pub fn from_env() -> Result<Self, String> {
+        match std::env::var_os(DATASTAR_JS_ENV) {
+            None => Ok(Self::Cdn),
+            Some(path) if path.is_empty() => Ok(Self::Cdn),
+            Some(path) => {
+                let bytes = std::fs::read(&path).map_err(|e| {
+                    format!(
+                        "{DATASTAR_JS_ENV}=`{}` cannot be read: {e}",
+                        std::path::Path::new(&path).display()
+                    )
+                })?;
+                if !bytes.starts_with(b"// Datastar v1.0.4") {
+                    tracing::warn!(
+                        "{DATASTAR_JS_ENV} does not start with `// Datastar v1.0.4`; \
+                         StarModel speaks the v1.0.4 protocol"
+                    );
+                }
+                Ok(Self::local(Bytes::from(bytes)))
+            }
+        }
+    }
+
+    /// A local bundle with these bytes.
+    pub fn local(bytes: Bytes) -> Self {
+        let digest = Sha256::digest(&bytes);
+        let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        Self::Local {
+            url: format!("/_starmodel/datastar-{hash}.js"),
+            bytes,
+        }
+    }
+
+    /// The `<script>` tag's `src`.
+    pub fn url(&self) -> &str {
+        match self {
+            Self::Cdn => DATASTAR_CDN_URL,
+            Self::Local { url, .. } => url,
+        }
+    }
+}
+
+static BUNDLE: OnceLock<DatastarBundle> = OnceLock::new();
+
+/// The process-wide bundle configuration (the environment variable is process-wide
+/// too). The application builder sets it first; a page rendered outside any
+/// application reads the environment.
+pub(crate) fn bundle() -> &'static DatastarBundle {
+    BUNDLE.get_or_init(|| {
+        DatastarBundle::from_env().unwrap_or_else(|e| {
+            tracing::error!("{e}; pages load Datastar from the CDN");
+            DatastarBundle::Cdn
+        })
+    })
+}
+
+/// Installs `config` unless a configuration is in force already; returns the one
+/// in force.
+pub(crate) fn install_bundle(config: DatastarBundle) -> &'static DatastarBundle {
+    BUNDLE.get_or_init(|| config)
+}
+
+/// Answers the local bundle's hashed URL.
+pub(crate) async fn serve_bundle() -> Response {
+    match bundle() {
+        DatastarBundle::Local { bytes, .. } => {
+            let mut r = Response::new(Body::from(bytes.clone()));
+            let h = r.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/javascript; charset=utf-8"),
+            );
+            h.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=31536000, immutable"),
+            );
+            r
+        }
+        DatastarBundle::Cdn => (StatusCode::NOT_FOUND, "no local Datastar bundle").into_response(),
+    }
+}

@@ -1,0 +1,82 @@
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use super::assets::{DatastarBundle, bundle};
+use crate::error::{ERROR_ELEMENT_ID, ERROR_HEADER};
+use crate::routes::STREAM_PATH;
+
+const STYLE: &str = include_str!("style.css");
+
+/// The small glue StarModel ships beside Datastar (ours, not Datastar's):
+/// - Datastar v1.0.4 drops the body of non-200 responses, so errors travel in the
+///   `starmodel-error` header too; this shows them in `#starmodel-error`.
+/// - While the live stream is retrying, the page says it is offline.
+fn glue() -> String {
+    format!(
+        r#"(()=>{{const f=window.fetch,d=document,b=()=>d.documentElement.classList;
+const box=()=>d.getElementById("{ERROR_ELEMENT_ID}");
+window.fetch=async(...a)=>{{const r=await f(...a),m=r.headers.get("{ERROR_HEADER}"),e=box();
+const live=String(a[0]&&a[0].url||a[0]).includes("{STREAM_PATH}");
+if(live&&r.ok)b().remove("starmodel-offline");
+if(e&&!r.ok&&m){{e.textContent=decodeURIComponent(m);e.dataset.status=r.status;e.hidden=false}}
+else if(e&&r.ok&&!live){{e.hidden=true}}return r}};
+d.addEventListener("datastar-fetch",ev=>{{const t=ev.detail&&ev.detail.type,el=ev.detail&&ev.detail.el;
+if(el&&el.id==="starmodel-live"&&(t==="retrying"||t==="retries-failed"))b().add("starmodel-offline")}})}})();"#
+    )
+}
+
+/// The element that opens the page's one live stream. Put it after every entity
+/// on the page (the [`page`] shell does); the stream reads which entities the
+/// page shows from the signals the browser sends with it.
+///
+/// It reconnects forever with backoff, and on every (re)connection the server
+/// first sends the full current state.
+pub fn live_stream() -> Markup {
+    let init = format!(
+        "@get('{STREAM_PATH}', {{retry: 'always', retryMaxCount: Infinity, retryMaxWait: 10000}})"
+    );
+    html! { div #starmodel-live hidden "data-init"=(init) {} }
+}
+
+/// A complete HTML page titled "StarModel" around `body`: see [`page_titled`].
+pub fn page(body: Markup) -> Markup {
+    page_titled("StarModel", body)
+}
+
+/// A complete HTML page: the Datastar bundle (CDN with SRI, or the local copy
+/// from `STARMODEL_DATASTAR_JS`), StarModel's stylesheet and glue, `body`, an
+/// error area and the live stream.
+///
+/// ```
+/// use maud::html;
+/// let page = starmodel_axum::page_titled("Hello", html! { h1 { "Hello" } }).into_string();
+/// assert!(page.starts_with("<!DOCTYPE html>"));
+/// assert!(page.contains("<title>Hello</title>"));
+/// assert!(page.contains("id=\"starmodel-live\""));
+/// ```
+pub fn page_titled(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                style { (PreEscaped(STYLE)) }
+                script { (PreEscaped(glue())) }
+                @match bundle() {
+                    DatastarBundle::Cdn => {
+                        script type="module" src=(super::DATASTAR_CDN_URL)
+                            integrity=(super::DATASTAR_SRI) crossorigin="anonymous" {}
+                    }
+                    local => { script type="module" src=(local.url()) {} }
+                }
+            }
+            body {
+                div .starmodel-offline-banner role="status" { "Connection lost — reconnecting…" }
+                main .sm-page { (body) }
+                div #(ERROR_ELEMENT_ID) role="alert" hidden {}
+                (live_stream())
+            }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+use maud::Render;
+use starmodel_core::Entity;
+
+/// Writes `{"<name>": <state>}`: an entity's state under its signal namespace.
+pub(crate) fn namespaced_json(name: &str, state: &serde_json::Value) -> String {
+    let mut out = String::with_capacity(64);
+    out.push_str("{\"");
+    out.push_str(name);
+    out.push_str("\":");
+    out.push_str(&state.to_string());
+    out.push('}');
+    out
+}
+
+/// Renders an entity as an empty element whose `data-signals` holds its state
+/// under its namespace (`{"counter": {"count": 3}}`). The page's live stream
+/// sees the namespace among the signals it is sent and keeps it up to date.
+///
+/// `#[derive(Entity)]` calls this from its `maud::Render` impl, so a view writes
+/// `(counter)`.
+///
+/// ```
+/// use starmodel_core::{Entity, EntityId, Schema, Scope, StoreKind};
+/// #[derive(Default, serde::Serialize, serde::Deserialize)]
+/// struct Counter { count: i64 }
+/// impl Entity for Counter {
+///     const NAME: &'static str = "counter";
+///     const SCOPE: Scope = Scope::Global;
+///     const STORE: StoreKind = StoreKind::Memory;
+///     fn schema() -> &'static Schema {
+///         static S: Schema = Schema { name: "counter", fields: &[] };
+///         &S
+///     }
+///     fn initial(_: &EntityId) -> Option<Self> { Some(Self::default()) }
+/// }
+/// let mut html = String::new();
+/// starmodel_axum::view::render_entity(&Counter { count: 3 }, &mut html);
+/// assert_eq!(
+///     html,
+///     r#"<div hidden data-starmodel-entity="counter" data-signals="{&quot;counter&quot;:{&quot;count&quot;:3}}"></div>"#
+/// );
+/// ```
+pub fn render_entity<E: Entity>(entity: &E, buffer: &mut String) {
+    let state = serde_json::to_value(entity).unwrap_or_else(|e| {
+        tracing::error!(entity = E::NAME, error = %e, "entity does not serialize");
+        serde_json::Value::Object(serde_json::Map::new())
+    });
+    let signals = namespaced_json(E::NAME, &state);
+    maud::html! {
+        div hidden data-starmodel-entity=(E::NAME) data-signals=(signals) {}
+    }
+    .render_to(buffer);
+}

@@ -1,0 +1,288 @@
+//! `#[derive(Entity)]`.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::{Data, DeriveInput, Fields, LitStr, Type, spanned::Spanned};
+
+struct Options {
+    name: String,
+    scope: TokenStream,
+    record: bool,
+    store: TokenStream,
+}
+
+fn snake_case(ident: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in ident.chars().enumerate() {
+        if c.is_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn container_options(input: &DeriveInput) -> syn::Result<Options> {
+    let mut name = snake_case(&input.ident.to_string());
+    let mut scope = quote!(Session);
+    let mut record = false;
+    let mut store = quote!(Memory);
+    for attr in input.attrs.iter().filter(|a| a.path().is_ident("entity")) {
+        attr.parse_nested_meta(|meta| {
+            let key = meta
+                .path
+                .get_ident()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let value: LitStr = meta.value()?.parse()?;
+            let v = value.value();
+            match key.as_str() {
+                "name" => {
+                    if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                        return Err(syn::Error::new(
+                            value.span(),
+                            "an entity name uses only ASCII letters, digits and `_`",
+                        ));
+                    }
+                    name = v;
+                }
+                "scope" => {
+                    scope = match v.as_str() {
+                        "session" => quote!(Session),
+                        "global" => quote!(Global),
+                        "record" => {
+                            record = true;
+                            quote!(Record)
+                        }
+                        _ => {
+                            return Err(syn::Error::new(
+                                value.span(),
+                                "unknown scope: expected \"session\", \"global\" or \"record\"",
+                            ));
+                        }
+                    }
+                }
+                "store" => {
+                    store = match v.as_str() {
+                        "memory" => quote!(Memory),
+                        "sql" => quote!(Sql),
+                        "redis" => quote!(Redis),
+                        "custom" => quote!(Custom),
+                        _ => {
+                            return Err(syn::Error::new(
+                                value.span(),
+                                "unknown store: expected \"memory\", \"sql\", \"redis\" or \"custom\"",
+                            ));
+                        }
+                    }
+                }
+                _ => {
+                    return Err(meta.error(
+                        "unknown entity option: expected `name`, `scope` or `store`",
+                    ));
+                }
+            }
+            Ok(())
+        })?;
+    }
+    Ok(Options {
+        name,
+        scope,
+        record,
+        store,
+    })
+}
+
+/// The last path segment of a type and, for `Option<T>`, whether it was wrapped.
+fn field_type(ty: &Type) -> (TokenStream, bool) {
+    let Type::Path(path) = ty else {
+        return (quote!(Json), false);
+    };
+    let Some(last) = path.path.segments.last() else {
+        return (quote!(Json), false);
+    };
+    if last.ident == "Option"
+        && let syn::PathArguments::AngleBracketed(args) = &last.arguments
+        && let Some(syn::GenericArgument::Type(inner)) = args.args.first()
+    {
+        return (field_type(inner).0, true);
+    }
+    let kind = match last.ident.to_string().as_str() {
+        "i8" | "i16" | "i32" | "i64" | "isize" | "u8" | "u16" | "u32" | "u64" | "usize" => {
+            quote!(Integer)
+        }
+        "f32" | "f64" => quote!(Float),
+        "String" | "str" | "char" => quote!(Text),
+        "bool" => quote!(Bool),
+        "Uuid" => quote!(Uuid),
+        "DateTime" | "NaiveDateTime" | "NaiveDate" | "NaiveTime" | "OffsetDateTime"
+        | "PrimitiveDateTime" | "Date" | "Time" | "SystemTime" => quote!(DateTime),
+        _ => quote!(Json),
+    };
+    (kind, false)
+}
+
+fn field_is_id(field: &syn::Field) -> syn::Result<bool> {
+    let mut id = false;
+    for attr in field.attrs.iter().filter(|a| a.path().is_ident("entity")) {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("id") {
+                id = true;
+                Ok(())
+            } else {
+                Err(meta.error("unknown field option: expected `id`"))
+            }
+        })?;
+    }
+    Ok(id)
+}
+
+pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
+    let ident = &input.ident;
+    if !input.generics.params.is_empty() {
+        return Err(syn::Error::new(
+            input.generics.span(),
+            "an entity cannot be generic: its name is its route and signal namespace",
+        ));
+    }
+    let Data::Struct(data) = &input.data else {
+        return Err(syn::Error::new(
+            ident.span(),
+            "`#[derive(Entity)]` works on structs with named fields",
+        ));
+    };
+    let Fields::Named(named) = &data.fields else {
+        return Err(syn::Error::new(
+            data.fields.span(),
+            "`#[derive(Entity)]` works on structs with named fields",
+        ));
+    };
+    let opts = container_options(input)?;
+    let name = &opts.name;
+    let scope = &opts.scope;
+    let store = &opts.store;
+    let vis = &input.vis;
+
+    let mut schema_fields = Vec::new();
+    let mut signal_fields = Vec::new();
+    let mut signal_values = Vec::new();
+    let mut ids = Vec::new();
+    for field in &named.named {
+        let Some(fident) = field.ident.as_ref() else {
+            continue;
+        };
+        let fname = fident.to_string();
+        let fname = fname.strip_prefix("r#").unwrap_or(&fname).to_owned();
+        let (kind, nullable) = field_type(&field.ty);
+        let id = field_is_id(field)?;
+        if id {
+            ids.push(field);
+        }
+        let ty = &field.ty;
+        let rust_type = quote!(#ty).to_string().replace(' ', "");
+        schema_fields.push(quote! {
+            ::starmodel::__private::Field {
+                name: #fname,
+                rust_type: #rust_type,
+                ty: ::starmodel::__private::FieldType::#kind,
+                nullable: #nullable,
+                id: #id,
+            }
+        });
+        let path = format!("{name}.{fname}");
+        let doc = format!("The `{path}` signal.");
+        signal_fields.push(quote! { #[doc = #doc] pub #fident: ::starmodel::__private::SignalRef });
+        signal_values.push(quote! { #fident: ::starmodel::__private::SignalRef::new(#path) });
+    }
+    if ids.len() > 1 {
+        return Err(syn::Error::new(
+            ids[1].span(),
+            "only one field can be `#[entity(id)]`",
+        ));
+    }
+    if opts.record && ids.is_empty() {
+        return Err(syn::Error::new(
+            ident.span(),
+            "a record entity needs an `#[entity(id)]` field",
+        ));
+    }
+    if !opts.record && !ids.is_empty() {
+        return Err(syn::Error::new(
+            ids[0].span(),
+            "`#[entity(id)]` is for `scope = \"record\"` entities; session and global ones are identified by their scope",
+        ));
+    }
+    let initial = if opts.record {
+        quote!(::core::option::Option::None)
+    } else {
+        quote!(::core::option::Option::Some(
+            <Self as ::core::default::Default>::default()
+        ))
+    };
+    let extractor = if opts.record {
+        quote!()
+    } else {
+        quote! {
+            impl<S: ::core::marker::Send + ::core::marker::Sync>
+                ::starmodel::__private::axum::extract::FromRequestParts<S> for #ident
+            {
+                type Rejection = ::starmodel::__private::ErrorResponse;
+
+                async fn from_request_parts(
+                    parts: &mut ::starmodel::__private::axum::http::request::Parts,
+                    _state: &S,
+                ) -> ::core::result::Result<Self, Self::Rejection> {
+                    ::starmodel::__private::extract_entity::<Self>(parts).await
+                }
+            }
+        }
+    };
+    let signals = format_ident!("{}Signals", ident);
+    let signals_doc = format!("The signal names of [`{ident}`]'s fields.");
+
+    Ok(quote! {
+        impl ::starmodel::__private::Entity for #ident {
+            const NAME: &'static str = #name;
+            const SCOPE: ::starmodel::__private::Scope = ::starmodel::__private::Scope::#scope;
+            const STORE: ::starmodel::__private::StoreKind = ::starmodel::__private::StoreKind::#store;
+
+            fn schema() -> &'static ::starmodel::__private::Schema {
+                static SCHEMA: ::starmodel::__private::Schema = ::starmodel::__private::Schema {
+                    name: #name,
+                    fields: &[#(#schema_fields),*],
+                };
+                &SCHEMA
+            }
+
+            fn initial(_id: &::starmodel::__private::EntityId) -> ::core::option::Option<Self> {
+                #initial
+            }
+        }
+
+        #[doc = #signals_doc]
+        #[derive(Debug, Clone, Copy)]
+        #vis struct #signals {
+            #(#signal_fields,)*
+        }
+
+        impl #ident {
+            /// The Datastar signal of each field, namespaced by the entity's name.
+            #[allow(dead_code)]
+            #vis const fn signal() -> #signals {
+                #signals { #(#signal_values,)* }
+            }
+        }
+
+        #extractor
+
+        impl ::starmodel::__private::maud::Render for #ident {
+            fn render_to(&self, buffer: &mut ::std::string::String) {
+                ::starmodel::__private::render_entity(self, buffer);
+            }
+        }
+    })
+}

@@ -1,0 +1,91 @@
+//! The options of one `#[event(...)]` attribute.
+
+use proc_macro2::Span;
+use syn::{Attribute, LitStr};
+
+const MODES: [&str; 8] = [
+    "outer", "inner", "remove", "replace", "prepend", "append", "before", "after",
+];
+
+pub(crate) struct EventOptions {
+    pub(crate) name: Option<(String, Span)>,
+    pub(crate) method: String,
+    pub(crate) selector: Option<String>,
+    pub(crate) mode: Option<String>,
+}
+
+/// `true` for `#[event]` and `#[starmodel::event]`.
+pub(crate) fn is_event_attr(attr: &Attribute) -> bool {
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|s| s.ident == "event")
+}
+
+pub(crate) fn parse(attr: &Attribute) -> syn::Result<EventOptions> {
+    let mut opts = EventOptions {
+        name: None,
+        method: "post".to_owned(),
+        selector: None,
+        mode: None,
+    };
+    if matches!(attr.meta, syn::Meta::Path(_)) {
+        return Ok(opts);
+    }
+    attr.parse_nested_meta(|meta| {
+        let key = meta
+            .path
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let lit: LitStr = meta.value()?.parse()?;
+        let value = lit.value();
+        match key.as_str() {
+            "name" => {
+                if value.is_empty()
+                    || !value
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                {
+                    return Err(syn::Error::new(
+                        lit.span(),
+                        "an event name uses only ASCII letters, digits, `_` and `-`",
+                    ));
+                }
+                opts.name = Some((value, lit.span()));
+            }
+            "method" => {
+                let lower = value.to_ascii_lowercase();
+                if !["get", "post", "put", "patch", "delete"].contains(&lower.as_str()) {
+                    return Err(syn::Error::new(
+                        lit.span(),
+                        "unknown method: expected \"get\", \"post\", \"put\", \"patch\" or \"delete\"",
+                    ));
+                }
+                opts.method = lower;
+            }
+            "selector" => {
+                if value.contains(['\r', '\n']) {
+                    return Err(syn::Error::new(lit.span(), "a selector cannot hold a line break"));
+                }
+                opts.selector = Some(value);
+            }
+            "mode" => {
+                if !MODES.contains(&value.as_str()) {
+                    return Err(syn::Error::new(
+                        lit.span(),
+                        format!("unknown patch mode: expected one of {}", MODES.join(", ")),
+                    ));
+                }
+                opts.mode = Some(value);
+            }
+            _ => {
+                return Err(meta.error(
+                    "unknown event option: expected `name`, `method`, `selector` or `mode`",
+                ));
+            }
+        }
+        Ok(())
+    })?;
+    Ok(opts)
+}

@@ -1,0 +1,277 @@
+//! `#[events]`: event handlers, the `Events` impl and typed action builders.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::{FnArg, ImplItem, ItemImpl, Pat, Type, spanned::Spanned};
+
+use crate::event_attr::{self, EventOptions};
+
+struct Param {
+    ident: syn::Ident,
+    name: String,
+    ty: Type,
+}
+
+struct Event {
+    method_ident: syn::Ident,
+    name: String,
+    opts: EventOptions,
+    params: Vec<Param>,
+}
+
+fn check_param_type(ty: &Type) -> syn::Result<()> {
+    match ty {
+        Type::Reference(r) => Err(syn::Error::new(
+            r.span(),
+            "an event parameter must be an owned type (it is decoded from the request): \
+             use `String` instead of `&str`, `Vec<T>` instead of `&[T]`",
+        )),
+        Type::ImplTrait(t) => Err(syn::Error::new(
+            t.span(),
+            "an event parameter needs a concrete type, not `impl Trait`",
+        )),
+        Type::Infer(t) => Err(syn::Error::new(t.span(), "an event parameter needs a type")),
+        _ => Ok(()),
+    }
+}
+
+fn parse_event(method: &mut syn::ImplItemFn, index: usize) -> syn::Result<Event> {
+    let attr = method.attrs.remove(index);
+    let opts = event_attr::parse(&attr)?;
+    let sig = &method.sig;
+    if let Some(asyncness) = sig.asyncness {
+        return Err(syn::Error::new(
+            asyncness.span(),
+            "async events are not supported yet: an event changes state synchronously",
+        ));
+    }
+    if !sig.generics.params.is_empty() {
+        return Err(syn::Error::new(
+            sig.generics.span(),
+            "an event cannot be generic: its parameters are decoded from the request",
+        ));
+    }
+    let mut inputs = sig.inputs.iter();
+    match inputs.next() {
+        Some(FnArg::Receiver(r)) if r.reference.is_some() => {}
+        _ => {
+            return Err(syn::Error::new(
+                sig.ident.span(),
+                "an event takes `&mut self` (or `&self`) as its first parameter",
+            ));
+        }
+    }
+    let mut params = Vec::new();
+    for arg in inputs {
+        let FnArg::Typed(pt) = arg else { continue };
+        let Pat::Ident(pi) = &*pt.pat else {
+            return Err(syn::Error::new(
+                pt.pat.span(),
+                "an event parameter must be a plain name: its name is the request field it is read from",
+            ));
+        };
+        check_param_type(&pt.ty)?;
+        let name = pi.ident.to_string();
+        params.push(Param {
+            ident: pi.ident.clone(),
+            name: name.strip_prefix("r#").unwrap_or(&name).to_owned(),
+            ty: (*pt.ty).clone(),
+        });
+    }
+    let name = opts
+        .name
+        .as_ref()
+        .map_or_else(|| sig.ident.to_string(), |(n, _)| n.clone());
+    Ok(Event {
+        method_ident: sig.ident.clone(),
+        name,
+        opts,
+        params,
+    })
+}
+
+fn type_ident(self_ty: &Type) -> syn::Result<syn::Ident> {
+    if let Type::Path(p) = self_ty
+        && let Some(last) = p.path.segments.last()
+    {
+        return Ok(last.ident.clone());
+    }
+    Err(syn::Error::new(
+        self_ty.span(),
+        "`#[events]` goes on an `impl` of an entity struct",
+    ))
+}
+
+pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> syn::Result<TokenStream> {
+    if !args.is_empty() {
+        return Err(syn::Error::new(args.span(), "`#[events]` takes no options"));
+    }
+    if let Some((_, path, _)) = &item.trait_ {
+        return Err(syn::Error::new(
+            path.span(),
+            "`#[events]` goes on an inherent `impl`, not a trait impl",
+        ));
+    }
+    if !item.generics.params.is_empty() {
+        return Err(syn::Error::new(
+            item.generics.span(),
+            "`#[events]` cannot be used on a generic impl",
+        ));
+    }
+    let self_ty = (*item.self_ty).clone();
+    let ident = type_ident(&self_ty)?;
+
+    let mut events: Vec<Event> = Vec::new();
+    let mut spans: Vec<Span> = Vec::new();
+    for impl_item in &mut item.items {
+        let ImplItem::Fn(method) = impl_item else {
+            continue;
+        };
+        let found: Vec<usize> = method
+            .attrs
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| event_attr::is_event_attr(a))
+            .map(|(i, _)| i)
+            .collect();
+        match found.as_slice() {
+            [] => continue,
+            [index] => {
+                let event = parse_event(method, *index)?;
+                let span = event
+                    .opts
+                    .name
+                    .as_ref()
+                    .map_or_else(|| method.sig.ident.span(), |(_, s)| *s);
+                if let Some(first) = events.iter().find(|e| e.name == event.name) {
+                    return Err(syn::Error::new(
+                        span,
+                        format!(
+                            "duplicate event `{}`: `{}` has that name already; \
+                             give one of them another `name = \"...\"`",
+                            event.name, first.method_ident
+                        ),
+                    ));
+                }
+                spans.push(method.sig.ident.span());
+                events.push(event);
+            }
+            [_, second, ..] => {
+                return Err(syn::Error::new(
+                    method.attrs[*second].span(),
+                    "a method can carry `#[event]` only once",
+                ));
+            }
+        }
+    }
+
+    let mut handlers = Vec::new();
+    let mut defs = Vec::new();
+    let mut builders = Vec::new();
+    for (event, span) in events.iter().zip(&spans) {
+        let method = &event.method_ident;
+        let handler = format_ident!("__starmodel_event_{}", method);
+        let extracts = event.params.iter().map(|p| {
+            let (pident, pname, pty) = (&p.ident, &p.name, &p.ty);
+            quote_spanned! {pty.span()=>
+                let #pident: #pty = ::starmodel::__private::param::<#pty>(input, #pname)?;
+            }
+        });
+        let args = event.params.iter().map(|p| &p.ident);
+        handlers.push(quote_spanned! {*span=>
+            fn #handler(
+                this: &mut #self_ty,
+                input: &::starmodel::__private::EventInput,
+            ) -> ::core::result::Result<::starmodel::__private::EventOutput, ::starmodel::__private::EventError> {
+                let _ = input;
+                #(#extracts)*
+                ::starmodel::__private::IntoEventOutput::into_event_output(
+                    <#self_ty>::#method(this, #(#args),*)
+                )
+            }
+        });
+        let name = &event.name;
+        let method_variant = match event.opts.method.as_str() {
+            "get" => quote!(Get),
+            "put" => quote!(Put),
+            "patch" => quote!(Patch),
+            "delete" => quote!(Delete),
+            _ => quote!(Post),
+        };
+        let param_names = event.params.iter().map(|p| &p.name);
+        let selector = match &event.opts.selector {
+            Some(s) => quote!(::core::option::Option::Some(#s)),
+            None => quote!(::core::option::Option::None),
+        };
+        let mode = match &event.opts.mode {
+            Some(m) => quote!(::core::option::Option::Some(#m)),
+            None => quote!(::core::option::Option::None),
+        };
+        defs.push(quote! {
+            ::starmodel::__private::EventDef {
+                spec: ::starmodel::__private::EventSpec {
+                    name: #name,
+                    method: ::starmodel::__private::EventMethod::#method_variant,
+                    params: &[#(#param_names),*],
+                    selector: #selector,
+                    mode: #mode,
+                },
+                handler: #handler,
+            }
+        });
+        let builder_params = event.params.iter().map(|p| {
+            let (pident, pty) = (&p.ident, &p.ty);
+            quote!(#pident: #pty)
+        });
+        let builder_args = event.params.iter().map(|p| {
+            let (pident, pname) = (&p.ident, &p.name);
+            quote!(.arg(#pname, &#pident))
+        });
+        let doc = format!("Fires the `{name}` event.");
+        let builder_ident = format_ident!("{}", method);
+        builders.push(quote! {
+            #[doc = #doc]
+            #[allow(clippy::needless_pass_by_value, clippy::too_many_arguments)]
+            pub fn #builder_ident(&self, #(#builder_params),*) -> ::starmodel::__private::Action {
+                ::starmodel::__private::Action::new(
+                    ::starmodel::__private::EventMethod::#method_variant,
+                    ::std::format!("{}/{}", self.base, #name),
+                )
+                #(#builder_args)*
+            }
+        });
+    }
+
+    let actions = format_ident!("{}Actions", ident);
+    let actions_doc = format!("Typed Datastar actions for [`{ident}`]'s events.");
+    Ok(quote! {
+        #item
+
+        impl ::starmodel::__private::Events for #self_ty {
+            fn events() -> &'static [::starmodel::__private::EventDef<Self>] {
+                #(#handlers)*
+                static EVENTS: &[::starmodel::__private::EventDef<#self_ty>] = &[#(#defs),*];
+                EVENTS
+            }
+        }
+
+        #[doc = #actions_doc]
+        #[derive(Debug, Clone)]
+        pub struct #actions {
+            base: ::std::string::String,
+        }
+
+        impl #actions {
+            #(#builders)*
+        }
+
+        impl #self_ty {
+            /// Typed Datastar actions firing this entity's events, for use in
+            /// `data-on:*` attributes.
+            #[allow(dead_code)]
+            pub fn action() -> #actions {
+                #actions { base: ::starmodel::__private::route_base::<Self>() }
+            }
+        }
+    })
+}

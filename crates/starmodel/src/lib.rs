@@ -1,0 +1,118 @@
+//! # StarModel
+//!
+//! Write an **entity** once — a struct and the `#[event]` methods that change it —
+//! and StarModel provides the rest: storage, an HTTP endpoint per event, and a live
+//! browser UI over [Datastar](https://data-star.dev) server-sent events that
+//! updates every viewer the moment the data changes. No JavaScript to write.
+//!
+//! ```no_run
+//! use starmodel::prelude::*;
+//!
+//! #[derive(Entity, Clone, Default, Serialize, Deserialize)]
+//! #[entity(store = "memory", scope = "session")]
+//! pub struct Counter {
+//!     pub count: i64,
+//! }
+//!
+//! #[events]
+//! impl Counter {
+//!     #[event] // POST /counter/increment
+//!     fn increment(&mut self, amount: Option<i64>) {
+//!         self.count += amount.unwrap_or(1);
+//!     }
+//! }
+//!
+//! async fn index(counter: Counter) -> Markup {
+//!     page(html! {
+//!         (counter)
+//!         span "data-text"=(Counter::signal().count) { (counter.count) }
+//!         button "data-on:click"=(Counter::action().increment(Some(10))) { "+10" }
+//!     })
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), starmodel::ServeError> {
+//!     StarModel::new()
+//!         .entity::<Counter>()
+//!         .route("/", get(index))
+//!         .serve("127.0.0.1:5001")
+//!         .await
+//! }
+//! ```
+//!
+//! ## Where things live
+//!
+//! | crate | room |
+//! |---|---|
+//! | [`core`] (`starmodel-core`) | entities, events, stores, buses, the dispatcher — no web |
+//! | [`datastar`] (`starmodel-datastar`) | the Datastar v1.0.4 wire protocol |
+//! | [`axum`](mod@web) (`starmodel-axum`) | routes, sessions, live streams, pages |
+//! | `starmodel-macros` | `#[derive(Entity)]`, `#[events]`, `#[event]` |
+//!
+//! ## Feature flags
+//!
+//! None yet: the default build is the memory store and the axum adapter. The SQL
+//! (`sqlite`, `postgres`, `mysql`) and `redis` stores will each come behind a flag
+//! of their own.
+//!
+//! Your `Cargo.toml` also needs `serde` (for the entity derives) and `maud` (for
+//! `html!`): both macros name their crate directly.
+
+pub use starmodel_axum as web;
+pub use starmodel_core as core;
+pub use starmodel_datastar as datastar;
+
+pub use starmodel_axum::{App, BuildError, ServeError, Session, StarModel, page, page_titled};
+pub use starmodel_core::{Action, Entity, Events, MemoryStore, SignalRef};
+pub use starmodel_macros::{Entity, event, events};
+
+/// Everything an application usually needs, in one import.
+pub mod prelude {
+    pub use axum::routing::{delete, get, post};
+    pub use maud::{Markup, html};
+    pub use serde::{Deserialize, Serialize};
+    pub use starmodel_axum::{Session, StarModel, page, page_titled};
+    pub use starmodel_core::{Entity, Events, MemoryStore};
+    pub use starmodel_macros::{Entity, event, events};
+}
+
+/// What the macros' generated code names. Not a stable API.
+#[doc(hidden)]
+pub mod __private {
+    pub use axum;
+    pub use maud;
+    pub use starmodel_axum::{ErrorResponse, extract_entity, view::render_entity};
+    pub use starmodel_core::entity::{Field, FieldType};
+    pub use starmodel_core::{
+        Action, Entity, EntityId, EventDef, EventError, EventInput, EventMethod, EventOutput,
+        EventSpec, Events, IntoEventOutput, Schema, Scope, SignalRef, StoreKind,
+    };
+
+    /// A type an event parameter can have.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot be an event parameter",
+        label = "this type does not implement `serde::Deserialize`",
+        note = "event parameters are decoded from the request (path, query, signals, form): \
+                use a type that implements `serde::Deserialize`, such as `i64`, `String`, `bool` or `Option<T>`"
+    )]
+    pub trait EventParam: Sized {
+        /// Reads the parameter `name` from `input`.
+        fn from_input(input: &EventInput, name: &str) -> Result<Self, EventError>;
+    }
+
+    impl<T: serde::de::DeserializeOwned> EventParam for T {
+        fn from_input(input: &EventInput, name: &str) -> Result<Self, EventError> {
+            input.param(name).map_err(EventError::from)
+        }
+    }
+
+    /// Reads one event parameter.
+    pub fn param<T: EventParam>(input: &EventInput, name: &str) -> Result<T, EventError> {
+        T::from_input(input, name)
+    }
+
+    /// The path every event URL of `E` starts with.
+    pub fn route_base<E: Entity>() -> String {
+        format!("/{}", E::NAME)
+    }
+}

@@ -1,0 +1,22 @@
+//! The showcase's pages, one module each.
+
+pub mod counter;
+
+use starmodel::prelude::*;
+
+/// `/`: what the showcase holds.
+pub async fn index() -> Markup {
+    page_titled(
+        "StarModel showcase",
+        html! {
+            h1 { "StarModel showcase" }
+            p .muted { "Each page shows one part of the framework. Open any of them in two tabs." }
+            ul {
+                li {
+                    a href="/counter" { "Counters" }
+                    " — a per-session counter and a global one, live in every tab"
+                }
+            }
+        },
+    )
+}
