@@ -1,0 +1,347 @@
+//! Event endpoints through the router: success patches, every error status, and
+//! state left untouched by failures.
+
+mod support;
+
+use axum::body::Body;
+use http::{Request, StatusCode};
+use support::*;
+
+async fn count(router: &axum::Router, cookie: &str) -> i64 {
+    let res = send(
+        router,
+        event("POST", "/counter/increment?amount=0", Some(cookie), "{}"),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    parse_sse(&res.body)[0].signals()["counter"]["count"]
+        .as_i64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_event_answers_with_the_new_signals() {
+    let router = router();
+    let cookie = session(&router).await;
+    let res = send(
+        &router,
+        event("POST", "/counter/increment?amount=10", Some(&cookie), "{}"),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(res.headers["content-type"], "text/event-stream");
+    assert_eq!(res.headers["cache-control"], "no-cache");
+    assert!(
+        res.headers.get("set-cookie").is_none(),
+        "existing session kept"
+    );
+    let events = parse_sse(&res.body);
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        events[0].signals(),
+        serde_json::json!({"counter": {"count": 10, "update_count": 1}})
+    );
+}
+
+#[tokio::test]
+async fn parameters_come_from_query_signals_and_forms() {
+    let router = router();
+    let cookie = session(&router).await;
+    // Namespaced signal.
+    let body = r#"{"counter": {"count": 0, "amount": 3}}"#;
+    send(
+        &router,
+        event("POST", "/counter/increment", Some(&cookie), body),
+    )
+    .await;
+    // Top-level signal.
+    send(
+        &router,
+        event(
+            "POST",
+            "/counter/increment",
+            Some(&cookie),
+            r#"{"amount": 4}"#,
+        ),
+    )
+    .await;
+    // Form body.
+    let form = Request::post("/counter/increment")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", &cookie)
+        .body(Body::from("amount=5"))
+        .unwrap();
+    assert_eq!(send(&router, form).await.status, StatusCode::OK);
+    assert_eq!(count(&router, &cookie).await, 12);
+    // The query beats the page's current `counter.count` signal.
+    let body = r#"{"counter": {"count": 12}}"#;
+    send(
+        &router,
+        event("POST", "/counter/set?count=40", Some(&cookie), body),
+    )
+    .await;
+    assert_eq!(count(&router, &cookie).await, 40);
+}
+
+#[tokio::test]
+async fn markup_events_patch_elements_at_their_selector() {
+    let router = router();
+    let res = send(
+        &router,
+        event("POST", "/counter/shout?text=hi%20%3Cthere%3E", None, "{}"),
+    )
+    .await;
+    let events = parse_sse(&res.body);
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[1].event, "datastar-patch-elements");
+    assert_eq!(
+        events[1].data,
+        [
+            "selector #status",
+            "mode inner",
+            "elements <b>HI &lt;THERE&gt;</b>"
+        ]
+    );
+    assert!(
+        res.headers.get("set-cookie").is_some(),
+        "new session started"
+    );
+}
+
+#[tokio::test]
+async fn unknown_events_and_methods_are_named() {
+    let router = router();
+    let res = send(&router, event("POST", "/counter/explode", None, "{}")).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    let plain = Request::post("/counter/explode")
+        .body(Body::empty())
+        .unwrap();
+    let res = send(&router, plain).await;
+    assert_eq!(
+        res.json()["error"]["message"],
+        "entity `counter` has no event `explode`"
+    );
+
+    let res = send(
+        &router,
+        Request::get("/counter/increment")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(res.headers["allow"], "POST");
+
+    let res = send(&router, event("DELETE", "/counter/clear", None, "")).await;
+    assert_eq!(res.status, StatusCode::OK);
+
+    let res = send(
+        &router,
+        Request::get("/nowhere/at/all").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        res.json()["error"]["message"],
+        "no route for GET /nowhere/at/all"
+    );
+}
+
+#[tokio::test]
+async fn missing_and_mistyped_parameters_are_422_naming_the_field() {
+    let router = router();
+    let plain = |uri: &str| {
+        Request::post(uri)
+            .header("content-type", "application/json")
+            .body(Body::from("{}"))
+            .unwrap()
+    };
+    let res = send(&router, plain("/counter/set")).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.json()["error"]["field"], "count");
+    assert_eq!(res.json()["error"]["message"], "missing parameter `count`");
+
+    let res = send(&router, plain("/counter/increment?amount=ten")).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.json()["error"]["field"], "amount");
+    let message = res.json()["error"]["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.starts_with("invalid value for parameter `amount`"),
+        "{message}"
+    );
+    assert!(message.contains("expected i64"), "{message}");
+
+    let res = send(
+        &router,
+        event("POST", "/counter/increment", None, r#"{"amount": "x"}"#),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn malformed_json_is_400() {
+    let router = router();
+    let res = send(
+        &router,
+        event("POST", "/counter/increment", None, "{\"amount\": "),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    let res = send(
+        &router,
+        Request::post("/counter/increment")
+            .header("content-type", "application/json")
+            .body(Body::from("[1, 2"))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    let message = res.json()["error"]["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("line 1 column"), "{message}");
+    let res = send(&router, event("POST", "/counter/increment", None, "[1]")).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_are_413() {
+    let router = router();
+    let big = format!("{{\"pad\": \"{}\"}}", "x".repeat(1024 * 1024 + 10));
+    let res = send(&router, event("POST", "/counter/increment", None, &big)).await;
+    assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(res.body.contains("1048576-byte limit"), "{}", res.body);
+
+    // A chunked body without a length is cut off too.
+    let small = builder().body_limit(64).build().unwrap().router();
+    let chunks = futures_util::stream::iter(
+        (0..10).map(|_| Ok::<_, std::io::Error>(bytes::Bytes::from_static(&[b' '; 16]))),
+    );
+    let req = Request::post("/counter/increment")
+        .header("content-type", "application/json")
+        .body(Body::from_stream(chunks))
+        .unwrap();
+    assert_eq!(
+        send(&small, req).await.status,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+}
+
+#[tokio::test]
+async fn a_panicking_event_is_500_and_changes_nothing() {
+    let router = router();
+    let cookie = session(&router).await;
+    send(
+        &router,
+        event("POST", "/counter/increment?amount=5", Some(&cookie), "{}"),
+    )
+    .await;
+    let res = send(&router, event("POST", "/counter/boom", Some(&cookie), "{}")).await;
+    assert_eq!(res.status, StatusCode::INTERNAL_SERVER_ERROR);
+    let plain = Request::post("/counter/boom")
+        .header("cookie", &cookie)
+        .body(Body::empty())
+        .unwrap();
+    let res = send(&router, plain).await;
+    assert_eq!(
+        res.json()["error"]["message"],
+        "event `boom` panicked: boom in user code"
+    );
+    // Unchanged, and the server still serves.
+    assert_eq!(count(&router, &cookie).await, 5);
+}
+
+#[tokio::test]
+async fn a_refused_event_is_422_and_changes_nothing() {
+    let router = router();
+    let cookie = session(&router).await;
+    let res = send(
+        &router,
+        event("POST", "/counter/refuse", Some(&cookie), "{}"),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(count(&router, &cookie).await, 0);
+}
+
+#[tokio::test]
+async fn datastar_requests_get_errors_as_patches_and_a_header() {
+    let router = router();
+    let res = send(&router, event("POST", "/counter/set?count=x", None, "{}")).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.headers["content-type"], "text/event-stream");
+    let header = res.headers["starmodel-error"].to_str().unwrap();
+    assert!(
+        header.starts_with("invalid value for parameter `count`"),
+        "{header}"
+    );
+    let events = parse_sse(&res.body);
+    assert_eq!(events[0].event, "datastar-patch-elements");
+    assert!(
+        events[0]
+            .data
+            .contains(&"selector #starmodel-error".to_owned())
+    );
+    assert_eq!(events[1].signals()["starmodel"]["error"]["field"], "count");
+}
+
+#[tokio::test]
+async fn cross_site_requests_are_403() {
+    let router = router();
+    let req = Request::post("/counter/increment")
+        .header("origin", "https://evil.example")
+        .header("host", "app.example")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&router, req).await.status, StatusCode::FORBIDDEN);
+    let req = Request::post("/counter/increment")
+        .header("origin", "https://app.example")
+        .header("host", "app.example")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&router, req).await.status, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_events_lose_no_update() {
+    let router = router();
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let router = router.clone();
+            tokio::spawn(async move {
+                for _ in 0..1000 {
+                    let res = send(&router, event("POST", "/tally/add", None, "{}")).await;
+                    assert_eq!(res.status, StatusCode::OK);
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let res = send(&router, event("POST", "/tally/add?amount=0", None, "{}")).await;
+    assert_eq!(parse_sse(&res.body)[0].signals()["tally"]["total"], 16_000);
+}
+
+#[tokio::test]
+async fn pages_render_entities_as_namespaced_signals() {
+    let router = router();
+    let cookie = session(&router).await;
+    send(
+        &router,
+        event("POST", "/counter/increment?amount=7", Some(&cookie), "{}"),
+    )
+    .await;
+    let page = Request::get("/")
+        .header("cookie", &cookie)
+        .body(Body::empty())
+        .unwrap();
+    let res = send(&router, page).await;
+    assert!(res.body.contains(
+        r#"data-signals="{&quot;counter&quot;:{&quot;count&quot;:7,&quot;update_count&quot;:1}}""#
+    ));
+    assert!(
+        res.body
+            .contains(r#"<span id="count" data-text="$counter.count">7</span>"#)
+    );
+    assert!(res.body.contains("@get('/_starmodel/stream'"));
+}

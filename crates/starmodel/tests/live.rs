@@ -1,0 +1,210 @@
+//! The page-level live stream: full state on connect, who receives what,
+//! multi-node delivery over a shared bus, heartbeats, graceful shutdown, and
+//! state surviving a restart through the memory store's snapshot.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::StatusCode;
+use starmodel::core::{Bus, LocalBus};
+use starmodel::prelude::*;
+use support::*;
+
+const BOTH: &str = r#"{"counter":{"count":0},"tally":{"total":0}}"#;
+
+#[tokio::test]
+async fn a_stream_starts_with_the_full_state_of_every_entity_on_the_page() {
+    let router = router();
+    let cookie = session(&router).await;
+    send(
+        &router,
+        event("POST", "/counter/increment?amount=3", Some(&cookie), "{}"),
+    )
+    .await;
+    let mut stream = open_stream(&router, Some(&cookie), BOTH).await;
+    let mut first = vec![
+        stream.next(WAIT).await.unwrap().signals(),
+        stream.next(WAIT).await.unwrap().signals(),
+    ];
+    first.sort_by_key(|v| v.as_object().unwrap().keys().next().unwrap().clone());
+    assert_eq!(first[0]["counter"]["count"], 3);
+    assert_eq!(first[1]["tally"]["total"], 0);
+}
+
+#[tokio::test]
+async fn session_changes_reach_only_that_session_and_global_ones_reach_everybody() {
+    let router = router();
+    let alice = session(&router).await;
+    let bob = session(&router).await;
+    let mut alice_tab1 = open_stream(&router, Some(&alice), BOTH).await;
+    let mut alice_tab2 = open_stream(&router, Some(&alice), BOTH).await;
+    let mut bob_tab = open_stream(&router, Some(&bob), BOTH).await;
+    for s in [&mut alice_tab1, &mut alice_tab2, &mut bob_tab] {
+        s.next(WAIT).await.unwrap();
+        s.next(WAIT).await.unwrap();
+    }
+
+    send(
+        &router,
+        event("POST", "/counter/increment?amount=2", Some(&alice), "{}"),
+    )
+    .await;
+    for tab in [&mut alice_tab1, &mut alice_tab2] {
+        assert_eq!(
+            tab.next(WAIT).await.unwrap().signals()["counter"]["count"],
+            2
+        );
+    }
+    send(
+        &router,
+        event("POST", "/tally/add?amount=5", Some(&bob), "{}"),
+    )
+    .await;
+    // Bob's first message is the tally: Alice's counter never reached him.
+    assert_eq!(
+        bob_tab.next(WAIT).await.unwrap().signals()["tally"]["total"],
+        5
+    );
+    for tab in [&mut alice_tab1, &mut alice_tab2] {
+        assert_eq!(tab.next(WAIT).await.unwrap().signals()["tally"]["total"], 5);
+    }
+}
+
+#[tokio::test]
+async fn a_stream_only_watches_entities_the_page_shows() {
+    let router = router();
+    let cookie = session(&router).await;
+    let mut stream = open_stream(&router, Some(&cookie), r#"{"tally":{}}"#).await;
+    assert!(
+        stream
+            .next(WAIT)
+            .await
+            .unwrap()
+            .signals()
+            .get("tally")
+            .is_some()
+    );
+    send(
+        &router,
+        event("POST", "/counter/increment", Some(&cookie), "{}"),
+    )
+    .await;
+    send(&router, event("POST", "/tally/add", Some(&cookie), "{}")).await;
+    let next = stream.next(WAIT).await.unwrap().signals();
+    assert!(next.get("counter").is_none(), "{next}");
+    assert_eq!(next["tally"]["total"], 1);
+}
+
+#[tokio::test]
+async fn a_slow_stream_skips_to_the_latest_state() {
+    let router = router();
+    let mut stream = open_stream(&router, None, r#"{"tally":{}}"#).await;
+    stream.next(WAIT).await.unwrap();
+    for _ in 0..50 {
+        send(&router, event("POST", "/tally/add", None, "{}")).await;
+    }
+    // Nobody read the stream meanwhile: it holds at most the latest state, not 50.
+    let latest = stream.next(WAIT).await.unwrap().signals();
+    assert_eq!(latest["tally"]["total"], 50);
+}
+
+#[tokio::test]
+async fn idle_streams_send_heartbeats() {
+    let router = builder()
+        .heartbeat(Duration::from_millis(20))
+        .build()
+        .unwrap()
+        .router();
+    let mut stream = open_stream(&router, None, "{}").await;
+    let mut saw_comment = false;
+    for _ in 0..3 {
+        if stream
+            .next_raw(WAIT)
+            .await
+            .unwrap()
+            .starts_with(": keep-alive")
+        {
+            saw_comment = true;
+            break;
+        }
+    }
+    assert!(saw_comment);
+}
+
+#[tokio::test]
+async fn shutdown_ends_streams() {
+    let app = builder().build().unwrap();
+    let router = app.router();
+    let mut stream = open_stream(&router, None, r#"{"tally":{}}"#).await;
+    stream.next(WAIT).await.unwrap();
+    assert!(!stream.ended(Duration::from_millis(50)).await);
+    app.shutdown().await;
+    assert!(stream.ended(WAIT).await);
+}
+
+#[tokio::test]
+async fn changes_on_one_node_reach_viewers_on_another() {
+    let store = MemoryStore::new();
+    let bus: Arc<dyn Bus> = Arc::new(LocalBus::new());
+    let node = || {
+        builder()
+            .memory_store(store.clone())
+            .bus(bus.clone())
+            .build()
+            .unwrap()
+            .router()
+    };
+    let (a, b) = (node(), node());
+    let mut on_b = open_stream(&b, None, r#"{"tally":{}}"#).await;
+    assert_eq!(
+        on_b.next(WAIT).await.unwrap().signals()["tally"]["total"],
+        0
+    );
+    let res = send(&a, event("POST", "/tally/add?amount=4", None, "{}")).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(
+        on_b.next(WAIT).await.unwrap().signals()["tally"]["total"],
+        4
+    );
+}
+
+#[tokio::test]
+async fn a_restart_restores_state_from_the_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = dir.path().join("snapshot.json");
+    let secret = dir.path().join("secret");
+    let start = || {
+        builder()
+            .secret_file(&secret)
+            .memory_store(MemoryStore::builder().snapshot(&snapshot).build().unwrap())
+            .build()
+            .unwrap()
+    };
+    let app = start();
+    let router = app.router();
+    let cookie = session(&router).await;
+    send(
+        &router,
+        event("POST", "/counter/increment?amount=9", Some(&cookie), "{}"),
+    )
+    .await;
+    send(&router, event("POST", "/tally/add?amount=2", None, "{}")).await;
+    app.shutdown().await;
+    drop((app, router));
+
+    let router = start().router();
+    let res = send(
+        &router,
+        event("POST", "/counter/increment?amount=0", Some(&cookie), "{}"),
+    )
+    .await;
+    assert!(
+        res.headers.get("set-cookie").is_none(),
+        "the session survived"
+    );
+    assert_eq!(parse_sse(&res.body)[0].signals()["counter"]["count"], 9);
+    let res = send(&router, event("POST", "/tally/add?amount=0", None, "{}")).await;
+    assert_eq!(parse_sse(&res.body)[0].signals()["tally"]["total"], 2);
+}
