@@ -1,6 +1,8 @@
 //! Event endpoints through the router: success patches, every error status, and
 //! state left untouched by failures.
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use axum::body::Body;

@@ -2,6 +2,8 @@
 //! multi-node delivery over a shared bus, heartbeats, graceful shutdown, and
 //! state surviving a restart through the memory store's snapshot.
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::sync::Arc;
@@ -24,7 +26,7 @@ async fn a_stream_starts_with_the_full_state_of_every_entity_on_the_page() {
     )
     .await;
     let mut stream = open_stream(&router, Some(&cookie), BOTH).await;
-    let mut first = vec![
+    let mut first = [
         stream.next(WAIT).await.unwrap().signals(),
         stream.next(WAIT).await.unwrap().signals(),
     ];

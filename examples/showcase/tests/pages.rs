@@ -1,5 +1,7 @@
 //! The showcase's pages through its router: what a newcomer sees first.
 
+#![allow(clippy::unwrap_used)]
+
 use axum::body::Body;
 use http::{Request, StatusCode};
 use http_body_util::BodyExt;
