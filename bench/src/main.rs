@@ -1,1 +1,199 @@
-fn main() {}
+//! The foundation benchmark (DESIGN §10): what does StarModel add to axum?
+//!
+//! In one run, over loopback, N keep-alive HTTP/1.1 connections (default 64)
+//! post `POST /counter/increment?amount=1` back to back, with the headers,
+//! body and session cookie the Datastar client sends, to
+//!
+//! 1. **raw axum** answering the same `datastar-patch-signals` bytes,
+//! 2. **starmodel**: a session-scope memory-store `Counter` entity, each
+//!    connection its own session (from a `GET /counter` first),
+//! 3. **raw axum** again, so the noise between runs is visible.
+//!
+//! Each server runs in a child process of its own (this binary re-executed with a
+//! hidden `serve-raw` / `serve-starmodel` subcommand), one at a time. Every run
+//! has a 2 s warm-up, then measures for `--duration` seconds; any response that is
+//! not a 200 `text/event-stream` aborts the benchmark. The table (req/s, p50, p99,
+//! max, errors) and the ratio of StarModel's req/s to the raw runs' mean are
+//! printed and written to `target/bench/foundation.json`.
+//!
+//! ```sh
+//! cargo run --release -p starmodel-bench -- [--duration 10] [--connections 64]
+//! ```
+//!
+//! `--smoke` runs each server for 1 s with 4 connections and prints the report as
+//! JSON (the harness's own test uses it).
+
+mod load;
+mod report;
+mod servers;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use load::LoadConfig;
+use report::{Report, RunSummary};
+use servers::{Server, ServerProcess};
+
+type BoxError = Box<dyn std::error::Error>;
+
+const USAGE: &str = "usage: starmodel-bench [--duration SECONDS] [--connections N] [--smoke]";
+
+#[derive(Debug)]
+struct Options {
+    config: LoadConfig,
+    smoke: bool,
+}
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
+    let mut options = Options {
+        config: LoadConfig {
+            connections: 64,
+            warmup: Duration::from_secs(2),
+            duration: Duration::from_secs(10),
+        },
+        smoke: false,
+    };
+    while let Some(arg) = args.next() {
+        let mut value = |flag: &str| {
+            args.next()
+                .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))
+        };
+        match arg.as_str() {
+            "--duration" => {
+                let v = value("--duration")?;
+                let secs: f64 = v
+                    .parse()
+                    .ok()
+                    .filter(|s: &f64| s.is_finite() && *s > 0.0)
+                    .ok_or_else(|| format!("--duration: `{v}` is not a positive number"))?;
+                options.config.duration = Duration::from_secs_f64(secs);
+            }
+            "--connections" => {
+                let v = value("--connections")?;
+                options.config.connections = v
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| format!("--connections: `{v}` is not a positive integer"))?;
+            }
+            "--smoke" => {
+                options.smoke = true;
+                options.config = LoadConfig {
+                    connections: 4,
+                    warmup: Duration::from_millis(200),
+                    duration: Duration::from_secs(1),
+                };
+            }
+            "-h" | "--help" => return Err(USAGE.to_owned()),
+            other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
+        }
+    }
+    Ok(options)
+}
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1).peekable();
+    let server = args.peek().and_then(|a| Server::from_subcommand(a));
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("starmodel-bench: no tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = match server {
+        Some(server) => {
+            let addr = args.nth(1).unwrap_or_else(|| "127.0.0.1:0".to_owned());
+            runtime.block_on(server.serve(&addr))
+        }
+        None => match parse_args(args) {
+            Ok(options) => runtime.block_on(bench(options)),
+            Err(usage) => Err(usage.into()),
+        },
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("starmodel-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn bench(options: Options) -> Result<(), BoxError> {
+    let config = options.config;
+    let before = report::loadavg();
+    let plan = [
+        (Server::Raw, "raw axum #1"),
+        (Server::StarModel, "starmodel"),
+        (Server::Raw, "raw axum #2"),
+    ];
+    let mut runs = Vec::new();
+    for (server, name) in plan {
+        let process = ServerProcess::spawn(server)?;
+        let result = load::run(process.addr(), config).await;
+        drop(process);
+        let first_error = result.first_error.clone();
+        let run = RunSummary::new(name, result, config.duration);
+        if !options.smoke {
+            eprint!("{}", report::row(&run));
+        }
+        if let Some(e) = first_error {
+            return Err(format!("{name}: {} failed requests, first: {e}", run.errors).into());
+        }
+        if run.requests == 0 {
+            return Err(format!("{name}: no request completed in the measured window").into());
+        }
+        runs.push(run);
+    }
+    let report = Report::new(config, [before, report::loadavg()], runs);
+    if options.smoke {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    print!("{}", report.table());
+    let path = json_path()?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")?;
+    println!("written to {}", path.display());
+    Ok(())
+}
+
+/// `<target dir>/bench/foundation.json`, the target dir being the one holding
+/// this binary (`target/release/starmodel-bench`).
+fn json_path() -> Result<PathBuf, BoxError> {
+    let exe = std::env::current_exe()?;
+    let target = exe
+        .parent()
+        .and_then(|profile| profile.parent())
+        .ok_or("cannot find the target directory from this binary's path")?;
+    Ok(target.join("bench").join("foundation.json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Options, String> {
+        parse_args(args.iter().map(|s| (*s).to_owned()))
+    }
+
+    #[test]
+    fn flags_override_the_defaults() {
+        let o = parse(&[]).unwrap();
+        assert_eq!(o.config.connections, 64);
+        assert_eq!(o.config.duration, Duration::from_secs(10));
+        let o = parse(&["--duration", "3", "--connections", "8"]).unwrap();
+        assert_eq!(o.config.connections, 8);
+        assert_eq!(o.config.duration, Duration::from_secs(3));
+        assert!(parse(&["--connections", "0"]).is_err());
+        assert!(parse(&["--duration"]).is_err());
+        assert!(parse(&["--bogus"]).is_err());
+    }
+}

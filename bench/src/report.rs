@@ -1,0 +1,161 @@
+//! Summaries of the runs: the printed table and the JSON file.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::load::{LoadConfig, LoadResult};
+
+/// The throughput StarModel should keep relative to raw axum (DESIGN §10).
+pub(crate) const TARGET_RATIO: f64 = 0.60;
+
+/// One run, summarized.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct RunSummary {
+    /// Which server and which pass (`raw axum #1`, `starmodel`, ...).
+    pub(crate) name: String,
+    /// Requests measured.
+    pub(crate) requests: u64,
+    /// Requests per second over the measured window.
+    pub(crate) req_per_s: f64,
+    /// Median latency.
+    pub(crate) p50_us: u32,
+    /// 99th-percentile latency.
+    pub(crate) p99_us: u32,
+    /// Slowest request.
+    pub(crate) max_us: u32,
+    /// Failed requests.
+    pub(crate) errors: u64,
+}
+
+impl RunSummary {
+    /// Summarizes `result`, measured over `duration`.
+    pub(crate) fn new(name: &str, mut result: LoadResult, duration: Duration) -> Self {
+        let latencies = &mut result.latencies_us;
+        latencies.sort_unstable();
+        let requests = latencies.len() as u64;
+        Self {
+            name: name.to_owned(),
+            requests,
+            req_per_s: requests as f64 / duration.as_secs_f64(),
+            p50_us: percentile(latencies, 50),
+            p99_us: percentile(latencies, 99),
+            max_us: latencies.last().copied().unwrap_or(0),
+            errors: result.errors,
+        }
+    }
+}
+
+/// The `p`th percentile of sorted `values` (nearest rank).
+fn percentile(sorted: &[u32], p: usize) -> u32 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = (sorted.len() * p).div_ceil(100).max(1);
+    sorted[rank - 1]
+}
+
+/// The whole benchmark, as written to `target/bench/foundation.json`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Report {
+    /// Concurrent connections.
+    pub(crate) connections: usize,
+    /// Unmeasured seconds before each run.
+    pub(crate) warmup_s: f64,
+    /// Measured seconds of each run.
+    pub(crate) duration_s: f64,
+    /// `/proc/loadavg` before the first run and after the last.
+    pub(crate) loadavg: [String; 2],
+    /// The runs, in order.
+    pub(crate) runs: Vec<RunSummary>,
+    /// StarModel's req/s over the mean of the raw runs' req/s.
+    pub(crate) ratio: f64,
+    /// [`TARGET_RATIO`].
+    pub(crate) target: f64,
+}
+
+impl Report {
+    /// A report of `runs`; the ratio compares the run named `starmodel` with the
+    /// mean of the others.
+    pub(crate) fn new(config: LoadConfig, loadavg: [String; 2], runs: Vec<RunSummary>) -> Self {
+        let (starmodel, raw): (Vec<_>, Vec<_>) = runs.iter().partition(|r| r.name == "starmodel");
+        let raw_mean = raw.iter().map(|r| r.req_per_s).sum::<f64>() / raw.len().max(1) as f64;
+        let ratio = starmodel
+            .first()
+            .map_or(0.0, |s| s.req_per_s / raw_mean.max(f64::MIN_POSITIVE));
+        Self {
+            connections: config.connections,
+            warmup_s: config.warmup.as_secs_f64(),
+            duration_s: config.duration.as_secs_f64(),
+            loadavg,
+            runs,
+            ratio,
+            target: TARGET_RATIO,
+        }
+    }
+
+    /// The table printed at the end of a run.
+    pub(crate) fn table(&self) -> String {
+        let mut out = format!(
+            "{} connections, {} s warm-up, {} s measured, loopback\n\
+             load average before: {}\nload average after:  {}\n\n\
+             {:<12} {:>10} {:>11} {:>9} {:>9} {:>9} {:>7}\n",
+            self.connections,
+            self.warmup_s,
+            self.duration_s,
+            self.loadavg[0],
+            self.loadavg[1],
+            "run",
+            "requests",
+            "req/s",
+            "p50 ms",
+            "p99 ms",
+            "max ms",
+            "errors",
+        );
+        for run in &self.runs {
+            out.push_str(&row(run));
+        }
+        out.push_str(&format!(
+            "\nratio starmodel/raw = {:.2} (target >= {:.2})\n",
+            self.ratio, self.target
+        ));
+        out
+    }
+}
+
+/// One line of the table.
+pub(crate) fn row(run: &RunSummary) -> String {
+    let ms = |us: u32| f64::from(us) / 1000.0;
+    format!(
+        "{:<12} {:>10} {:>11.0} {:>9.2} {:>9.2} {:>9.2} {:>7}\n",
+        run.name,
+        run.requests,
+        run.req_per_s,
+        ms(run.p50_us),
+        ms(run.p99_us),
+        ms(run.max_us),
+        run.errors,
+    )
+}
+
+/// The first three fields of `/proc/loadavg`, or `?` where there is none.
+pub(crate) fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let v: Vec<u32> = (1..=100).collect();
+        assert_eq!(percentile(&v, 50), 50);
+        assert_eq!(percentile(&v, 99), 99);
+        assert_eq!(percentile(&[7], 99), 7);
+        assert_eq!(percentile(&[], 50), 0);
+    }
+}

@@ -1,0 +1,158 @@
+//! The two servers under test, each run in a child process of its own so the
+//! load generator never shares a runtime (or an allocator) with it.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+
+use axum::Router;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
+use axum::routing::{get, post};
+use bytes::Bytes;
+use starmodel::prelude::*;
+use tokio::net::TcpListener;
+
+/// What StarModel answers to the first increment of a fresh counter, with
+/// counts of the width a benchmark run reaches: same headers, same length.
+pub(crate) const RAW_BODY: &str = "event: datastar-patch-signals\n\
+    data: signals {\"counter\":{\"count\":12345,\"update_count\":12345}}\n\n";
+
+/// A cookie of a StarModel session cookie's shape, so the raw server's clients
+/// send requests of the same size.
+const RAW_COOKIE: &str = "starmodel_session=00000000000000000000000000000000.\
+    0000000000000000000000000000000000000000000000000000000000000000; Path=/";
+
+/// One counter per session, as in the showcase.
+#[derive(Entity, Clone, Default, Serialize, Deserialize)]
+#[entity(store = "memory", scope = "session")]
+pub(crate) struct Counter {
+    /// The value.
+    count: i64,
+    /// How many events changed it.
+    update_count: i64,
+}
+
+#[events]
+impl Counter {
+    /// Adds `amount` (default 1).
+    #[event]
+    fn increment(&mut self, amount: Option<i64>) {
+        self.count += amount.unwrap_or(1);
+        self.update_count += 1;
+    }
+}
+
+/// Which server a child process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Server {
+    /// Plain axum returning [`RAW_BODY`].
+    Raw,
+    /// A StarModel application with the session [`Counter`].
+    StarModel,
+}
+
+impl Server {
+    /// The hidden subcommand that runs this server.
+    pub(crate) fn subcommand(self) -> &'static str {
+        match self {
+            Server::Raw => "serve-raw",
+            Server::StarModel => "serve-starmodel",
+        }
+    }
+
+    /// The server for a subcommand.
+    pub(crate) fn from_subcommand(name: &str) -> Option<Self> {
+        [Server::Raw, Server::StarModel]
+            .into_iter()
+            .find(|s| s.subcommand() == name)
+    }
+
+    /// Binds `addr`, prints the bound address on stdout and serves until killed.
+    pub(crate) async fn serve(self, addr: &str) -> Result<(), Box<dyn std::error::Error>> {
+        let listener = TcpListener::bind(addr).await?;
+        println!("{}", listener.local_addr()?);
+        match self {
+            Server::Raw => axum::serve(listener, raw_router()).await?,
+            Server::StarModel => {
+                StarModel::new()
+                    .secret([7u8; 32])
+                    .entity::<Counter>()
+                    .route("/counter", get(counter_page))
+                    .build()?
+                    .serve_with_shutdown(listener, std::future::pending())
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `GET /counter`: loads the session's counter, which starts the session.
+async fn counter_page(counter: Counter) -> String {
+    counter.count.to_string()
+}
+
+fn raw_router() -> Router {
+    Router::new()
+        .route(
+            "/counter",
+            get(|| async { ([(SET_COOKIE, RAW_COOKIE)], "0") }),
+        )
+        .route(
+            "/counter/increment",
+            // Reads the body, as any handler of a Datastar request must.
+            post(|_signals: Bytes| async {
+                (
+                    [
+                        (CONTENT_TYPE, "text/event-stream"),
+                        (CACHE_CONTROL, "no-cache"),
+                    ],
+                    RAW_BODY,
+                )
+            }),
+        )
+}
+
+/// A server child process; killed when dropped.
+#[derive(Debug)]
+pub(crate) struct ServerProcess {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl ServerProcess {
+    /// Re-executes this binary as `server` on an ephemeral loopback port and
+    /// waits for the address it bound.
+    pub(crate) fn spawn(server: Server) -> std::io::Result<Self> {
+        let mut child = Command::new(std::env::current_exe()?)
+            .args([server.subcommand(), "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let mut line = String::new();
+        if let Some(stdout) = child.stdout.take() {
+            BufReader::new(stdout).read_line(&mut line)?;
+        }
+        let addr = line.trim().parse().map_err(|_| {
+            let _ = child.kill();
+            let _ = child.wait();
+            std::io::Error::other(format!(
+                "`{}` did not print its address (got {line:?})",
+                server.subcommand()
+            ))
+        })?;
+        Ok(Self { child, addr })
+    }
+
+    /// Where the server listens.
+    pub(crate) fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
