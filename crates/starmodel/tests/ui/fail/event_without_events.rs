@@ -1,0 +1,15 @@
+use starmodel::prelude::*;
+
+#[derive(Entity, Clone, Default, Serialize, Deserialize)]
+pub struct Counter {
+    pub count: i64,
+}
+
+impl Counter {
+    #[event]
+    fn increment(&mut self) {
+        self.count += 1;
+    }
+}
+
+fn main() {}
