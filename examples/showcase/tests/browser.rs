@@ -1,0 +1,187 @@
+//! The showcase in a real browser: serves the app on a local port and runs
+//! `tests/browser/counter.test.mjs` (Node's test runner driving headless Chromium
+//! through `playwright-core`) against it.
+//!
+//! It needs `node`, Chromium (`CHROMIUM_PATH` or `/usr/bin/chromium`),
+//! `npm ci --prefix tests/browser` and the Datastar bundle (`STARMODEL_DATASTAR_JS`,
+//! or whatever `scripts/datastar-bundle.sh` obtains). Without one of them the test
+//! prints `SKIPPED browser test: …` and passes, except under `CI=true`, where it
+//! fails. `./scripts/test` provides all of them.
+
+#![allow(clippy::unwrap_used)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use starmodel::web::view::DATASTAR_JS_ENV;
+
+const NODE_TEST: &str = "tests/browser/counter.test.mjs";
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn chromium() -> PathBuf {
+    std::env::var_os("CHROMIUM_PATH")
+        .filter(|p| !p.is_empty())
+        .map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from)
+}
+
+/// What the test needs and this machine lacks, if anything.
+fn missing_tools(root: &Path) -> Vec<String> {
+    let mut missing = Vec::new();
+    if !Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        missing.push("`node` on PATH".to_owned());
+    }
+    let chromium = chromium();
+    if !chromium.is_file() {
+        missing.push(format!(
+            "Chromium at {} (set CHROMIUM_PATH)",
+            chromium.display()
+        ));
+    }
+    if !root
+        .join("tests/browser/node_modules/playwright-core/package.json")
+        .is_file()
+    {
+        missing.push(
+            "tests/browser/node_modules/playwright-core (run `npm ci --prefix tests/browser`)"
+                .to_owned(),
+        );
+    }
+    missing
+}
+
+/// The Datastar bundle's path: `STARMODEL_DATASTAR_JS`, else the output of
+/// `scripts/datastar-bundle.sh`.
+fn datastar_bundle(root: &Path) -> Result<PathBuf, String> {
+    if let Some(path) = std::env::var_os(DATASTAR_JS_ENV).filter(|p| !p.is_empty()) {
+        let path = PathBuf::from(path);
+        return if path.is_file() {
+            Ok(path)
+        } else {
+            Err(format!(
+                "the Datastar bundle ({DATASTAR_JS_ENV}={} is not a file)",
+                path.display()
+            ))
+        };
+    }
+    let script = root.join("scripts/datastar-bundle.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .current_dir(root)
+        .output()
+        .map_err(|e| format!("the Datastar bundle ({} cannot run: {e})", script.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "the Datastar bundle (scripts/datastar-bundle.sh failed: {})",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    match stdout.lines().last() {
+        Some(path) if Path::new(path).is_file() => Ok(PathBuf::from(path)),
+        _ => Err(format!(
+            "the Datastar bundle (scripts/datastar-bundle.sh printed no file path: {stdout:?})"
+        )),
+    }
+}
+
+fn print_output(what: &str, out: &Output) {
+    println!(
+        "----- {what} stdout -----\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    eprintln!(
+        "----- {what} stderr -----\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn counter_page_in_headless_chromium() {
+    let root = workspace_root();
+    let mut missing = missing_tools(&root);
+    let bundle = datastar_bundle(&root).map_err(|e| missing.push(e)).ok();
+    if !missing.is_empty() {
+        let missing = missing.join("; ");
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("browser test cannot run under CI=true; missing: {missing}");
+        }
+        // Straight to stderr, past the test harness's capture, so the skip shows.
+        let _ = writeln!(std::io::stderr(), "SKIPPED browser test: {missing}");
+        return;
+    }
+
+    if std::env::var_os(DATASTAR_JS_ENV).is_none_or(|p| p.is_empty()) {
+        // The application reads the bundle's path from the environment, and
+        // setting this process's environment takes `unsafe` (which the workspace
+        // forbids): run this same test again in a child process that has it.
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "counter_page_in_headless_chromium",
+                "--exact",
+                "--nocapture",
+            ])
+            .env(DATASTAR_JS_ENV, bundle.unwrap())
+            .output()
+            .unwrap();
+        print_output("browser test (with the Datastar bundle)", &out);
+        assert!(
+            out.status.success(),
+            "the browser test failed: {}",
+            out.status
+        );
+        return;
+    }
+
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(run_node_test(&root));
+}
+
+async fn run_node_test(root: &Path) {
+    let data = tempfile::tempdir().unwrap();
+    let app = showcase::app(data.path()).unwrap().build().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base_url = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.serve_with_shutdown(listener, async {
+        let _ = stopped.await;
+    }));
+
+    let root = root.to_owned();
+    let url = base_url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .args(["--test", NODE_TEST])
+            .current_dir(&root)
+            .env("STARMODEL_BASE_URL", &url)
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    print_output(&format!("node --test {NODE_TEST} ({base_url})"), &out);
+
+    let _ = stop.send(());
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("the showcase shuts down within 10 s")
+        .unwrap()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "node --test {NODE_TEST} failed: {}",
+        out.status
+    );
+}
