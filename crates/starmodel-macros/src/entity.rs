@@ -11,17 +11,20 @@ struct Options {
     store: TokenStream,
 }
 
+/// `HTTPCounter2D` -> `http_counter2_d`: a word starts at an upper-case letter that
+/// follows a lower-case letter or digit, or that precedes a lower-case letter.
 fn snake_case(ident: &str) -> String {
+    let chars: Vec<char> = ident.chars().collect();
     let mut out = String::new();
-    for (i, c) in ident.chars().enumerate() {
-        if c.is_uppercase() {
-            if i > 0 {
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            let prev = chars[i - 1];
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+            if prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_lower) {
                 out.push('_');
             }
-            out.extend(c.to_lowercase());
-        } else {
-            out.push(c);
         }
+        out.extend(c.to_lowercase());
     }
     out
 }
@@ -144,8 +147,8 @@ fn field_is_id(field: &syn::Field) -> syn::Result<bool> {
 pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     let ident = &input.ident;
     if !input.generics.params.is_empty() {
-        return Err(syn::Error::new(
-            input.generics.span(),
+        return Err(syn::Error::new_spanned(
+            &input.generics,
             "an entity cannot be generic: its name is its route and signal namespace",
         ));
     }
@@ -156,8 +159,12 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         ));
     };
     let Fields::Named(named) = &data.fields else {
+        let span = match &data.fields {
+            Fields::Unit => ident.span(),
+            other => other.span(),
+        };
         return Err(syn::Error::new(
-            data.fields.span(),
+            span,
             "`#[derive(Entity)]` works on structs with named fields",
         ));
     };
@@ -200,7 +207,10 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     }
     if ids.len() > 1 {
         return Err(syn::Error::new(
-            ids[1].span(),
+            ids[1]
+                .ident
+                .as_ref()
+                .map_or_else(|| ids[1].span(), syn::Ident::span),
             "only one field can be `#[entity(id)]`",
         ));
     }
@@ -212,7 +222,10 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     }
     if !opts.record && !ids.is_empty() {
         return Err(syn::Error::new(
-            ids[0].span(),
+            ids[0]
+                .ident
+                .as_ref()
+                .map_or_else(|| ids[0].span(), syn::Ident::span),
             "`#[entity(id)]` is for `scope = \"record\"` entities; session and global ones are identified by their scope",
         ));
     }
@@ -241,6 +254,28 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             }
         }
     };
+    let actions = format_ident!("{}Actions", ident);
+    let actions_doc = format!(
+        "Typed Datastar actions firing [`{ident}`]'s events (methods come from `#[events]`)."
+    );
+    let constructor = if opts.record {
+        quote! {
+            /// Typed Datastar actions firing the events of the record `id`.
+            #[allow(dead_code)]
+            #vis fn action(id: impl ::std::fmt::Display) -> #actions {
+                #actions { base: ::starmodel::__private::record_route_base::<Self>(&id) }
+            }
+        }
+    } else {
+        quote! {
+            /// Typed Datastar actions firing this entity's events, for `data-on:*`
+            /// attributes.
+            #[allow(dead_code)]
+            #vis fn action() -> #actions {
+                #actions { base: ::starmodel::__private::route_base::<Self>() }
+            }
+        }
+    };
     let signals = format_ident!("{}Signals", ident);
     let signals_doc = format!("The signal names of [`{ident}`]'s fields.");
 
@@ -263,6 +298,20 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             }
         }
 
+        #[doc = #actions_doc]
+        #[derive(Debug, Clone)]
+        #vis struct #actions {
+            base: ::std::string::String,
+        }
+
+        impl #actions {
+            #[doc(hidden)]
+            #[allow(dead_code)]
+            #vis fn __starmodel_base(&self) -> &str {
+                &self.base
+            }
+        }
+
         #[doc = #signals_doc]
         #[derive(Debug, Clone, Copy)]
         #vis struct #signals {
@@ -270,6 +319,8 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         }
 
         impl #ident {
+            #constructor
+
             /// The Datastar signal of each field, namespaced by the entity's name.
             #[allow(dead_code)]
             #vis const fn signal() -> #signals {
@@ -285,4 +336,17 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::snake_case;
+
+    #[test]
+    fn names_become_snake_case() {
+        assert_eq!(snake_case("Counter"), "counter");
+        assert_eq!(snake_case("GlobalCounter"), "global_counter");
+        assert_eq!(snake_case("HTTPCounter2D"), "http_counter2_d");
+        assert_eq!(snake_case("TodoV2"), "todo_v2");
+    }
 }

@@ -21,16 +21,34 @@ struct Event {
 
 fn check_param_type(ty: &Type) -> syn::Result<()> {
     match ty {
-        Type::Reference(r) => Err(syn::Error::new(
-            r.span(),
+        Type::Reference(r) => Err(syn::Error::new_spanned(
+            r,
             "an event parameter must be an owned type (it is decoded from the request): \
              use `String` instead of `&str`, `Vec<T>` instead of `&[T]`",
         )),
-        Type::ImplTrait(t) => Err(syn::Error::new(
-            t.span(),
+        Type::ImplTrait(t) => Err(syn::Error::new_spanned(
+            t,
             "an event parameter needs a concrete type, not `impl Trait`",
         )),
-        Type::Infer(t) => Err(syn::Error::new(t.span(), "an event parameter needs a type")),
+        Type::Infer(t) => Err(syn::Error::new_spanned(
+            t,
+            "an event parameter needs a type",
+        )),
+        Type::Path(p) => {
+            for segment in &p.path.segments {
+                if let syn::PathArguments::AngleBracketed(args) = &segment.arguments {
+                    for arg in &args.args {
+                        if let syn::GenericArgument::Type(inner) = arg {
+                            check_param_type(inner)?;
+                        }
+                    }
+                }
+            }
+            Ok(())
+        }
+        Type::Tuple(t) => t.elems.iter().try_for_each(check_param_type),
+        Type::Array(a) => check_param_type(&a.elem),
+        Type::Paren(p) => check_param_type(&p.elem),
         _ => Ok(()),
     }
 }
@@ -46,8 +64,8 @@ fn parse_event(method: &mut syn::ImplItemFn, index: usize) -> syn::Result<Event>
         ));
     }
     if !sig.generics.params.is_empty() {
-        return Err(syn::Error::new(
-            sig.generics.span(),
+        return Err(syn::Error::new_spanned(
+            &sig.generics,
             "an event cannot be generic: its parameters are decoded from the request",
         ));
     }
@@ -65,8 +83,8 @@ fn parse_event(method: &mut syn::ImplItemFn, index: usize) -> syn::Result<Event>
     for arg in inputs {
         let FnArg::Typed(pt) = arg else { continue };
         let Pat::Ident(pi) = &*pt.pat else {
-            return Err(syn::Error::new(
-                pt.pat.span(),
+            return Err(syn::Error::new_spanned(
+                &pt.pat,
                 "an event parameter must be a plain name: its name is the request field it is read from",
             ));
         };
@@ -104,7 +122,10 @@ fn type_ident(self_ty: &Type) -> syn::Result<syn::Ident> {
 
 pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> syn::Result<TokenStream> {
     if !args.is_empty() {
-        return Err(syn::Error::new(args.span(), "`#[events]` takes no options"));
+        return Err(syn::Error::new_spanned(
+            args,
+            "`#[events]` takes no options",
+        ));
     }
     if let Some((_, path, _)) = &item.trait_ {
         return Err(syn::Error::new(
@@ -113,8 +134,8 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> syn::Result<Token
         ));
     }
     if !item.generics.params.is_empty() {
-        return Err(syn::Error::new(
-            item.generics.span(),
+        return Err(syn::Error::new_spanned(
+            &item.generics,
             "`#[events]` cannot be used on a generic impl",
         ));
     }
@@ -157,8 +178,8 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> syn::Result<Token
                 events.push(event);
             }
             [_, second, ..] => {
-                return Err(syn::Error::new(
-                    method.attrs[*second].span(),
+                return Err(syn::Error::new_spanned(
+                    &method.attrs[*second],
                     "a method can carry `#[event]` only once",
                 ));
             }
@@ -174,19 +195,19 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> syn::Result<Token
         let extracts = event.params.iter().map(|p| {
             let (pident, pname, pty) = (&p.ident, &p.name, &p.ty);
             quote_spanned! {pty.span()=>
-                let #pident: #pty = ::starmodel::__private::param::<#pty>(input, #pname)?;
+                let #pident: #pty = ::starmodel::__private::param::<#pty>(__starmodel_input, #pname)?;
             }
         });
         let args = event.params.iter().map(|p| &p.ident);
         handlers.push(quote_spanned! {*span=>
             fn #handler(
-                this: &mut #self_ty,
-                input: &::starmodel::__private::EventInput,
+                __starmodel_this: &mut #self_ty,
+                __starmodel_input: &::starmodel::__private::EventInput,
             ) -> ::core::result::Result<::starmodel::__private::EventOutput, ::starmodel::__private::EventError> {
-                let _ = input;
+                let _ = __starmodel_input;
                 #(#extracts)*
                 ::starmodel::__private::IntoEventOutput::into_event_output(
-                    <#self_ty>::#method(this, #(#args),*)
+                    <#self_ty>::#method(__starmodel_this, #(#args),*)
                 )
             }
         });
@@ -224,8 +245,10 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> syn::Result<Token
             quote!(#pident: #pty)
         });
         let builder_args = event.params.iter().map(|p| {
-            let (pident, pname) = (&p.ident, &p.name);
-            quote!(.arg(#pname, &#pident))
+            let (pident, pname, pty) = (&p.ident, &p.name, &p.ty);
+            quote_spanned! {pty.span()=>
+                let action = ::starmodel::__private::arg::<#pty>(action, #pname, &#pident);
+            }
         });
         let doc = format!("Fires the `{name}` event.");
         let builder_ident = format_ident!("{}", method);
@@ -233,17 +256,17 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> syn::Result<Token
             #[doc = #doc]
             #[allow(clippy::needless_pass_by_value, clippy::too_many_arguments)]
             pub fn #builder_ident(&self, #(#builder_params),*) -> ::starmodel::__private::Action {
-                ::starmodel::__private::Action::new(
+                let action = ::starmodel::__private::Action::new(
                     ::starmodel::__private::EventMethod::#method_variant,
-                    ::std::format!("{}/{}", self.base, #name),
-                )
+                    ::std::format!("{}/{}", self.__starmodel_base(), #name),
+                );
                 #(#builder_args)*
+                action
             }
         });
     }
 
     let actions = format_ident!("{}Actions", ident);
-    let actions_doc = format!("Typed Datastar actions for [`{ident}`]'s events.");
     Ok(quote! {
         #item
 
@@ -255,23 +278,9 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> syn::Result<Token
             }
         }
 
-        #[doc = #actions_doc]
-        #[derive(Debug, Clone)]
-        pub struct #actions {
-            base: ::std::string::String,
-        }
-
+        // `#actions` comes from `#[derive(Entity)]`; it must be in scope here.
         impl #actions {
             #(#builders)*
-        }
-
-        impl #self_ty {
-            /// Typed Datastar actions firing this entity's events, for use in
-            /// `data-on:*` attributes.
-            #[allow(dead_code)]
-            pub fn action() -> #actions {
-                #actions { base: ::starmodel::__private::route_base::<Self>() }
-            }
         }
     })
 }

@@ -41,12 +41,14 @@ pub fn events(args: TokenStream, input: TokenStream) -> TokenStream {
 /// On its own, outside `#[events]`, it is an error.
 #[proc_macro_attribute]
 pub fn event(_args: TokenStream, input: TokenStream) -> TokenStream {
-    let input: proc_macro2::TokenStream = input.into();
-    let error = syn::Error::new(
-        proc_macro2::Span::call_site(),
+    let message = if syn::parse::<syn::ItemFn>(input.clone()).is_ok() {
+        "events are methods of an entity: move this function into an \
+         `#[events] impl YourEntity { ... }` block and give it `&mut self`"
+    } else {
         "`#[event]` only works on a method inside an `#[events]` impl block: \
-         put `#[events]` on the `impl` that holds this method",
-    )
-    .into_compile_error();
+         put `#[events]` on the `impl` that holds this method"
+    };
+    let input: proc_macro2::TokenStream = input.into();
+    let error = syn::Error::new(proc_macro2::Span::call_site(), message).into_compile_error();
     quote::quote!(#error #input).into()
 }

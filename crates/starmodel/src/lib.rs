@@ -91,19 +91,31 @@ pub mod __private {
     /// A type an event parameter can have.
     #[diagnostic::on_unimplemented(
         message = "`{Self}` cannot be an event parameter",
-        label = "this type does not implement `serde::Deserialize`",
-        note = "event parameters are decoded from the request (path, query, signals, form): \
-                use a type that implements `serde::Deserialize`, such as `i64`, `String`, `bool` or `Option<T>`"
+        label = "needs `serde::Serialize` and `serde::Deserialize`",
+        note = "the handler decodes parameters from the request (`Deserialize`) and typed \
+                actions encode them into URLs (`Serialize`): use types such as `i64`, \
+                `String`, `bool` or `Option<T>`, or derive both traits"
     )]
     pub trait EventParam: Sized {
         /// Reads the parameter `name` from `input`.
         fn from_input(input: &EventInput, name: &str) -> Result<Self, EventError>;
+        /// Adds the value to an action's query string.
+        fn add_to(&self, action: Action, name: &str) -> Action;
     }
 
-    impl<T: serde::de::DeserializeOwned> EventParam for T {
+    impl<T: serde::de::DeserializeOwned + serde::Serialize> EventParam for T {
         fn from_input(input: &EventInput, name: &str) -> Result<Self, EventError> {
             input.param(name).map_err(EventError::from)
         }
+
+        fn add_to(&self, action: Action, name: &str) -> Action {
+            action.arg(name, self)
+        }
+    }
+
+    /// Adds one typed argument to an action.
+    pub fn arg<T: EventParam>(action: Action, name: &str, value: &T) -> Action {
+        value.add_to(action, name)
     }
 
     /// Reads one event parameter.
@@ -111,8 +123,15 @@ pub mod __private {
         T::from_input(input, name)
     }
 
-    /// The path every event URL of `E` starts with.
+    /// The path every event URL of a session or global entity `E` starts with.
     pub fn route_base<E: Entity>() -> String {
         format!("/{}", E::NAME)
+    }
+
+    /// The path every event URL of the record `id` of `E` starts with.
+    pub fn record_route_base<E: Entity>(id: &dyn std::fmt::Display) -> String {
+        let mut base = format!("/{}/", E::NAME);
+        starmodel_core::event::percent_encode_into(&id.to_string(), &mut base);
+        base
     }
 }

@@ -74,6 +74,10 @@ pub const GLOBAL_ID: &str = "global";
 /// }
 /// assert_eq!(Counter::NAME, "counter");
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a StarModel entity",
+    note = "add `#[derive(Entity, Serialize, Deserialize)]` to the struct"
+)]
 pub trait Entity: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// The entity's name: URL segment and signal namespace.
     const NAME: &'static str;

@@ -83,8 +83,15 @@ impl maud::Render for Action {
     }
 }
 
-/// Appends `s` percent-encoded for a URL path segment or query component.
-pub(crate) fn percent_encode_into(s: &str, out: &mut String) {
+/// Appends `s` percent-encoded for a URL path segment or query component: only
+/// ASCII letters, digits and `-._~` stay as they are.
+///
+/// ```
+/// let mut url = String::from("/todo/");
+/// starmodel_core::event::percent_encode_into("a b/c", &mut url);
+/// assert_eq!(url, "/todo/a%20b%2Fc");
+/// ```
+pub fn percent_encode_into(s: &str, out: &mut String) {
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
             out.push(b as char);

@@ -11,7 +11,7 @@ mod error;
 mod input;
 mod output;
 
-pub use action::Action;
+pub use action::{Action, percent_encode_into};
 pub use error::{DispatchError, EventError, ParamError};
 pub use input::EventInput;
 pub use output::{EventOutput, IntoEventOutput};
