@@ -87,7 +87,7 @@ fn card(c: Card<'_>) -> Markup {
             h2 { (c.title) }
             p .muted { (c.note) }
             div .count "data-text"=(c.signal) { (c.count) }
-            div .row style="gap:.5rem" {
+            div .buttons {
                 @for (label, action) in &c.buttons {
                     button "data-on:click"=(action) { (label) }
                 }
