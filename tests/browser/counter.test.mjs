@@ -273,4 +273,28 @@ describe('/counter in headless Chromium', { timeout: 120_000 }, () => {
       .locator('#global-status', { hasText: 'Reset.' })
       .waitFor({ timeout: LIVE_DEADLINE_MS });
   });
+
+  test('a failed event shows its message on the page and changes nothing', async () => {
+    const s0 = await shown(tabA, SESSION);
+    await tabA.bringToFront();
+    // A button whose action sends a mistyped parameter, as a buggy view would.
+    await tabA.evaluate(() => {
+      const b = document.createElement('button');
+      b.id = 'bad-event';
+      b.textContent = 'bad';
+      b.setAttribute('data-on:click', "@post('/counter/increment?amount=lots')");
+      document.querySelector('main').append(b);
+    });
+    await tabA.locator('#bad-event').click();
+    const error = tabA.locator('#starmodel-error');
+    await error.waitFor({ state: 'visible', timeout: LIVE_DEADLINE_MS });
+    const message = await error.textContent();
+    assert.match(message, /invalid value for parameter `amount`/);
+    assert.equal(await error.getAttribute('data-status'), '422');
+    assert.equal(await shown(tabA, SESSION), s0, 'the failed event changed nothing');
+    // The next successful event clears the message.
+    await click(tabA, SESSION, '+1');
+    await expectShown({ A: tabA }, SESSION, s0 + 1, 'session +1 after the error');
+    await error.waitFor({ state: 'hidden', timeout: LIVE_DEADLINE_MS });
+  });
 });
