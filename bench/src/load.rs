@@ -41,11 +41,10 @@ pub(crate) struct LoadResult {
     pub(crate) first_error: Option<String>,
 }
 
-/// Drives the server at `addr` with `config` and collects every connection's
-/// latencies. A failure stops all connections: a run with errors is not a
-/// measurement.
-pub(crate) async fn run(addr: SocketAddr, config: LoadConfig) -> LoadResult {
-    let measure_from = Instant::now() + config.warmup;
+/// Drives the server at `addr` with `config`, measuring from `measure_from` (the
+/// end of the warm-up), and collects every connection's latencies. A failure
+/// stops all connections: a run with errors is not a measurement.
+pub(crate) async fn run(addr: SocketAddr, config: LoadConfig, measure_from: Instant) -> LoadResult {
     let until = measure_from + config.duration;
     let stop = Arc::new(AtomicBool::new(false));
     let tasks: Vec<_> = (0..config.connections)

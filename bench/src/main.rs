@@ -13,8 +13,10 @@
 //! hidden `serve-raw` / `serve-starmodel` subcommand), one at a time. Every run
 //! has a 2 s warm-up, then measures for `--duration` seconds; any response that is
 //! not a 200 `text/event-stream` aborts the benchmark. The table (req/s, p50, p99,
-//! max, errors) and the ratio of StarModel's req/s to the raw runs' mean are
-//! printed and written to `target/bench/foundation.json`.
+//! max, errors, and the server process's CPU time per request, which the load
+//! generator's share of the cores does not blur) and the ratio of StarModel's
+//! req/s to the raw runs' mean are printed and written to
+//! `target/bench/foundation.json`.
 //!
 //! ```sh
 //! cargo run --release -p starmodel-bench -- [--duration 10] [--connections 64]
@@ -29,7 +31,7 @@ mod servers;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use load::LoadConfig;
 use report::{Report, RunSummary};
@@ -135,10 +137,18 @@ async fn bench(options: Options) -> Result<(), BoxError> {
     let mut runs = Vec::new();
     for (server, name) in plan {
         let process = ServerProcess::spawn(server)?;
-        let result = load::run(process.addr(), config).await;
+        let measure_from = Instant::now() + config.warmup;
+        let cpu = tokio::spawn(server_cpu(process.id(), measure_from, config.duration));
+        let result = load::run(process.addr(), config, measure_from).await;
+        let server_cpu = if result.errors == 0 {
+            cpu.await.ok().flatten()
+        } else {
+            cpu.abort();
+            None
+        };
         drop(process);
         let first_error = result.first_error.clone();
-        let run = RunSummary::new(name, result, config.duration);
+        let run = RunSummary::new(name, server.label(), result, config.duration, server_cpu);
         if !options.smoke {
             eprint!("{}", report::row(&run));
         }
@@ -163,6 +173,14 @@ async fn bench(options: Options) -> Result<(), BoxError> {
     std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")?;
     println!("written to {}", path.display());
     Ok(())
+}
+
+/// The CPU time server `pid` spends in the measured window.
+async fn server_cpu(pid: u32, measure_from: Instant, duration: Duration) -> Option<Duration> {
+    tokio::time::sleep_until(measure_from.into()).await;
+    let start = servers::cpu_time(pid)?;
+    tokio::time::sleep_until((measure_from + duration).into()).await;
+    servers::cpu_time(pid)?.checked_sub(start)
 }
 
 /// `<target dir>/bench/foundation.json`, the target dir being the one holding

@@ -4,6 +4,7 @@
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 use axum::Router;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
@@ -57,6 +58,14 @@ impl Server {
         match self {
             Server::Raw => "serve-raw",
             Server::StarModel => "serve-starmodel",
+        }
+    }
+
+    /// The server's short name, as the report gives it.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Server::Raw => "raw",
+            Server::StarModel => "starmodel",
         }
     }
 
@@ -148,6 +157,27 @@ impl ServerProcess {
     pub(crate) fn addr(&self) -> SocketAddr {
         self.addr
     }
+
+    /// The process id.
+    pub(crate) fn id(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+/// CPU time (user + system, all threads) process `pid` has used so far, from
+/// `/proc/<pid>/stat`; `None` off Linux.
+pub(crate) fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesized command name, which may hold spaces; utime
+    // and stime are fields 14 and 15 of the whole line.
+    let mut fields = stat
+        .get(stat.rfind(')')? + 2..)?
+        .split_whitespace()
+        .skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    // USER_HZ is 100 on every Linux configuration that matters.
+    Some(Duration::from_millis((utime + stime) * 10))
 }
 
 impl Drop for ServerProcess {
