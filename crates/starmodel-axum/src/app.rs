@@ -8,8 +8,8 @@ use std::time::Duration;
 use axum::Router;
 use axum::routing::MethodRouter;
 use starmodel_core::{
-    Bus, Dispatcher, EntityType, Events, LocalBus, MemoryStore, NodeId, Registry, Store,
-    StoreError, StoreKind,
+    Bus, Dispatcher, EntityType, Events, MemoryStore, NodeId, Registry, Store, StoreError,
+    StoreKind,
 };
 use tokio::net::{TcpListener, ToSocketAddrs};
 
@@ -110,7 +110,7 @@ impl std::fmt::Debug for StarModel {
 }
 
 impl StarModel {
-    /// An application with no entities, a memory store, the in-process bus, a
+    /// An application with no entities, a memory store, no bus (one instance), a
     /// 1 MiB body limit and a 15 s stream heartbeat.
     pub fn new() -> Self {
         Self {
@@ -158,7 +158,9 @@ impl StarModel {
         self
     }
 
-    /// Publishes changes on this bus (default: an in-process [`LocalBus`]).
+    /// Publishes changes on this bus so other application instances sharing the
+    /// store see them (default: none, a single instance). Two apps in one process
+    /// can share a [`LocalBus`](starmodel_core::LocalBus).
     pub fn bus(mut self, bus: Arc<dyn Bus>) -> Self {
         self.bus = Some(bus);
         self
@@ -265,11 +267,14 @@ impl StarModel {
         let secret = Self::secret_bytes(self.secret)?;
         assets::install_bundle(DatastarBundle::from_env().map_err(BuildError::Datastar)?);
 
-        let bus = self.bus.unwrap_or_else(|| Arc::new(LocalBus::new()));
-        let dispatcher = Arc::new(Dispatcher::new(registry, bus, NodeId::random()));
+        // Without a bus this node is the only one: changes need no publishing
+        // beyond the live hub.
+        let dispatcher = Arc::new(Dispatcher::new(registry, self.bus, NodeId::random()));
         let hub = Arc::new(LiveHub::default());
         dispatcher.observe(hub.clone());
-        spawn_bus_listener(Arc::downgrade(&hub), Arc::downgrade(&dispatcher));
+        if dispatcher.bus().is_some() {
+            spawn_bus_listener(Arc::downgrade(&hub), Arc::downgrade(&dispatcher));
+        }
 
         let ctx = Arc::new(AppContext {
             dispatcher,
@@ -280,14 +285,18 @@ impl StarModel {
             shutdown: tokio::sync::watch::channel(false).0,
             stores,
         });
-        let mut router = routes::routes(&ctx).merge(self.routes);
+        // StarModel's own routes resolve the session themselves; the session layer
+        // serves the application's routes (extractors, `Session`).
+        let layer_ctx = ctx.clone();
+        let user_routes = self
+            .routes
+            .layer(axum::middleware::from_fn(move |req, next| {
+                routes::session_layer(layer_ctx.clone(), req, next)
+            }));
+        let mut router = routes::routes(&ctx).merge(user_routes);
         if self.fallback {
             router = router.fallback(routes::not_found);
         }
-        let layer_ctx = ctx.clone();
-        let router = router.layer(axum::middleware::from_fn(move |req, next| {
-            routes::session_layer(layer_ctx.clone(), req, next)
-        }));
         Ok(App { router, ctx })
     }
 

@@ -124,7 +124,7 @@ impl SessionKeys {
                 if id.len() != ID_BYTES * 2 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
                     return None;
                 }
-                let tag = decode_hex(tag)?;
+                let tag = decode_tag(tag)?;
                 let mut mac = self.mac.clone();
                 mac.update(id.as_bytes());
                 mac.verify_slice(&tag).ok().map(|()| id)
@@ -142,14 +142,16 @@ impl SessionKeys {
     }
 }
 
-fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+/// Decodes a hex HMAC-SHA256 tag (64 digits) without allocating.
+fn decode_tag(s: &str) -> Option<[u8; 32]> {
+    if s.len() != 64 {
         return None;
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
+    let mut tag = [0u8; 32];
+    for (i, byte) in tag.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(tag)
 }
 
 /// Reads the signing secret from `path`, creating it (32 random bytes, owner-only)

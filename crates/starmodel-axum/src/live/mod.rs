@@ -9,7 +9,7 @@
 //! stream watches them.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError, Weak};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -33,7 +33,7 @@ pub(crate) type Slot = Option<Frame>;
 
 #[derive(Default)]
 pub(crate) struct LiveHub {
-    topics: Mutex<HashMap<EntityKey, watch::Sender<Slot>>>,
+    topics: RwLock<HashMap<EntityKey, watch::Sender<Slot>>>,
 }
 
 /// Encodes `{"<entity>": state}` as a `datastar-patch-signals` event.
@@ -44,13 +44,17 @@ pub(crate) fn encode_state(entity: &str, state: &Value) -> Bytes {
 }
 
 impl LiveHub {
-    fn topics(&self) -> std::sync::MutexGuard<'_, HashMap<EntityKey, watch::Sender<Slot>>> {
-        self.topics.lock().unwrap_or_else(PoisonError::into_inner)
+    fn topics(&self) -> RwLockReadGuard<'_, HashMap<EntityKey, watch::Sender<Slot>>> {
+        self.topics.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn topics_mut(&self) -> RwLockWriteGuard<'_, HashMap<EntityKey, watch::Sender<Slot>>> {
+        self.topics.write().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// A receiver for `key`'s states, creating the channel when absent.
     pub(crate) fn subscribe(&self, key: &EntityKey) -> watch::Receiver<Slot> {
-        self.topics()
+        self.topics_mut()
             .entry(key.clone())
             .or_insert_with(|| watch::channel(None).0)
             .subscribe()
@@ -81,7 +85,7 @@ impl LiveHub {
 
     /// Drops the channels of `keys` that nobody watches any more.
     pub(crate) fn release(&self, keys: &[EntityKey]) {
-        let mut topics = self.topics();
+        let mut topics = self.topics_mut();
         for key in keys {
             if topics.get(key).is_some_and(|tx| tx.receiver_count() == 0) {
                 topics.remove(key);
@@ -124,7 +128,10 @@ pub(crate) fn spawn_bus_listener(hub: Weak<LiveHub>, dispatcher: Weak<Dispatcher
         return;
     };
     let node = d.node();
-    let mut changes = d.bus().subscribe();
+    let Some(bus) = d.bus() else {
+        return;
+    };
+    let mut changes = bus.subscribe();
     drop(d);
     tokio::spawn(async move {
         while let Some(event) = changes.next().await {

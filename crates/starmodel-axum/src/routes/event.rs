@@ -9,13 +9,16 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde::de::IgnoredAny;
 use starmodel_core::entity::GLOBAL_ID;
-use starmodel_core::{EntityId, EventInput, EventOutput, Scope};
-use starmodel_datastar::{DatastarEvent, ElementPatchMode, PatchElements, PatchSignals};
+use starmodel_core::{EntityId, EntityType, EventInput, EventOutput, Scope};
+use starmodel_datastar::{
+    DatastarEvent, ElementPatchMode, PatchElements, PatchSignals, ReadSignalsError,
+    TEXT_EVENT_STREAM,
+};
 
 use crate::context::AppContext;
 use crate::error::ErrorResponse;
-use crate::session::Session;
 use crate::view::namespaced_json;
 
 fn too_large(limit: usize) -> ErrorResponse {
@@ -57,58 +60,67 @@ fn is_form(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
 }
 
-pub(super) async fn handle(ctx: Arc<AppContext>, entity: &'static str, req: Request) -> Response {
+/// One event as the router resolved it at start-up.
+#[derive(Clone)]
+pub(super) struct EventTarget {
+    pub(super) ctx: Arc<AppContext>,
+    pub(super) ty: Arc<EntityType>,
+    pub(super) index: usize,
+}
+
+pub(super) async fn handle(target: EventTarget, req: Request) -> Response {
     let datastar = starmodel_datastar::is_datastar_request(req.headers());
-    match run(&ctx, entity, req).await {
+    match run(&target, datastar, req).await {
         Ok(response) => response,
         Err(e) => e.datastar(datastar).into_response(),
     }
 }
 
+/// The signals of a request with a JSON body: checked now (malformed JSON is a 400
+/// whether or not a parameter needs it), parsed only if a parameter is looked up.
+fn json_signals(input: EventInput, body: Bytes) -> Result<EventInput, ErrorResponse> {
+    let bad = |e: ReadSignalsError| ErrorResponse::new(e.status(), e.to_string());
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => Ok(input),
+        Some(b'{') => {
+            serde_json::from_slice::<IgnoredAny>(&body)
+                .map_err(|e| bad(ReadSignalsError::InvalidJson(e)))?;
+            Ok(input.with_signals_json(body))
+        }
+        // Not an object: let the reader name what it is.
+        Some(_) => match starmodel_datastar::read_signals(&Method::POST, None, &body) {
+            Ok(signals) => Ok(input.with_signals(signals)),
+            Err(e) => Err(bad(e)),
+        },
+    }
+}
+
 async fn run(
-    ctx: &AppContext,
-    entity: &'static str,
+    target: &EventTarget,
+    datastar: bool,
     req: Request,
 ) -> Result<Response, ErrorResponse> {
-    if !super::same_site(req.headers()) {
+    let EventTarget { ctx, ty, index } = target;
+    let spec = ty.events()[*index];
+    if !datastar && !super::same_site(req.headers()) {
         return Err(ErrorResponse::new(
             StatusCode::FORBIDDEN,
             "cross-site event request refused: send `Datastar-Request: true` from a same-origin page",
         ));
     }
     let (mut parts, body) = req.into_parts();
-    let Path(mut path) =
-        <Path<Vec<(String, String)>> as FromRequestParts<()>>::from_request_parts(&mut parts, &())
-            .await
-            .map_err(|e| ErrorResponse::new(StatusCode::BAD_REQUEST, format!("bad path: {e}")))?;
-    let event = path
-        .iter()
-        .position(|(k, _)| k == "event")
-        .map(|i| path.remove(i).1)
-        .unwrap_or_default();
-    let registry = ctx.dispatcher.registry();
-    let ty = registry.get(entity).ok_or_else(|| {
-        ErrorResponse::new(StatusCode::NOT_FOUND, format!("unknown entity `{entity}`"))
-    })?;
-    let spec = ty
-        .events()
-        .iter()
-        .find(|s| s.name == event)
-        .ok_or_else(|| {
-            ErrorResponse::new(
-                StatusCode::NOT_FOUND,
-                format!("entity `{entity}` has no event `{event}`"),
-            )
-        })?;
     if spec.method.to_http() != parts.method {
         let mut r = ErrorResponse::new(
             StatusCode::METHOD_NOT_ALLOWED,
             format!(
-                "event `{event}` of `{entity}` answers {}, not {}",
+                "event `{}` of `{}` answers {}, not {}",
+                spec.name,
+                ty.name(),
                 spec.method.to_http(),
                 parts.method
             ),
         )
+        .datastar(datastar)
         .into_response();
         if let Ok(allow) = HeaderValue::from_str(spec.method.to_http().as_str()) {
             r.headers_mut().insert(header::ALLOW, allow);
@@ -116,29 +128,38 @@ async fn run(
         return Ok(r);
     }
     let body = read_body(&parts.headers, body, ctx.body_limit).await?;
-    let mut input = EventInput::new(entity).with_query(query_pairs(parts.uri.query()));
-    if is_form(&parts.headers) && parts.method != Method::GET {
+    let mut input = EventInput::new(ty.name()).with_query(query_pairs(parts.uri.query()));
+    if parts.method == Method::GET || parts.method == Method::DELETE {
+        let signals = starmodel_datastar::read_signals(&parts.method, parts.uri.query(), b"")
+            .map_err(|e| ErrorResponse::new(e.status(), e.to_string()))?;
+        input = input.with_signals(signals);
+    } else if is_form(&parts.headers) {
         input = input.with_form(
             form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())),
         );
     } else {
-        let signals = starmodel_datastar::read_signals(&parts.method, parts.uri.query(), &body)
-            .map_err(|e| ErrorResponse::new(e.status(), e.to_string()))?;
-        input = input.with_signals(signals);
+        input = json_signals(input, body)?;
     }
+    let mut new_session = None;
     let id = match ty.scope() {
-        Scope::Session => parts
-            .extensions
-            .get::<Session>()
-            .map(|s| s.id().clone())
-            .ok_or_else(|| {
-                ErrorResponse::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "no session on the request",
-                )
-            })?,
+        Scope::Session => {
+            let session = ctx.sessions.session(&parts.headers);
+            if session.is_new() {
+                new_session = Some(ctx.sessions.set_cookie(session.id()));
+            }
+            session.id().clone()
+        }
         Scope::Global => EntityId::new(GLOBAL_ID),
         Scope::Record => {
+            let Path(path) =
+                <Path<Vec<(String, String)>> as FromRequestParts<()>>::from_request_parts(
+                    &mut parts,
+                    &(),
+                )
+                .await
+                .map_err(|e| {
+                    ErrorResponse::new(StatusCode::BAD_REQUEST, format!("bad path: {e}"))
+                })?;
             let id = path
                 .iter()
                 .find(|(k, _)| k == "id")
@@ -150,19 +171,19 @@ async fn run(
     };
     let outcome = ctx
         .dispatcher
-        .dispatch(entity, &event, id, &input)
+        .dispatch_event(ty, *index, id, &input)
         .await
         .map_err(|e| ErrorResponse::from_dispatch(&e))?;
 
     let mut body = Vec::with_capacity(128);
-    let signals = PatchSignals::new(namespaced_json(entity, &outcome.record.value));
+    let signals = PatchSignals::new(namespaced_json(ty.name(), &outcome.record.value));
     let mut encoded = signals.write_to(&mut body);
     if let EventOutput::Elements(html) = outcome.output {
         let mut patch = PatchElements::new(html);
-        if let Some(selector) = outcome.spec.selector {
+        if let Some(selector) = spec.selector {
             patch = patch.selector(selector);
         }
-        if let Some(mode) = outcome.spec.mode.and_then(parse_mode) {
+        if let Some(mode) = spec.mode.and_then(parse_mode) {
             patch = patch.mode(mode);
         }
         encoded = encoded.and_then(|()| patch.write_to(&mut body));
@@ -176,9 +197,15 @@ async fn run(
         ));
     }
     let mut response = Response::new(Body::from(body));
-    response
-        .headers_mut()
-        .extend(starmodel_datastar::sse_headers());
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(TEXT_EVENT_STREAM),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Some(cookie) = new_session {
+        headers.insert(header::SET_COOKIE, cookie);
+    }
     Ok(response)
 }
 

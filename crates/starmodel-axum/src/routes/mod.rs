@@ -21,20 +21,44 @@ use crate::view::{DatastarBundle, bundle, serve_bundle};
 /// The path of the page-level live stream.
 pub const STREAM_PATH: &str = "/_starmodel/stream";
 
-/// StarModel's own routes for the entities of `ctx`.
+/// StarModel's own routes for the entities of `ctx`: one per event (resolved at
+/// start-up, so a request does no lookup), and per entity a catch-all that names
+/// an unknown event.
 pub(crate) fn routes(ctx: &Arc<AppContext>) -> Router {
     let mut router = Router::new();
     for ty in ctx.dispatcher.registry().iter() {
         let name = ty.name();
-        let path = match ty.scope() {
-            Scope::Record => format!("/{name}/{{id}}/{{event}}"),
-            Scope::Session | Scope::Global => format!("/{name}/{{event}}"),
+        let prefix = match ty.scope() {
+            Scope::Record => format!("/{name}/{{id}}"),
+            Scope::Session | Scope::Global => format!("/{name}"),
         };
-        let c = ctx.clone();
-        router = router.route(
-            &path,
-            any(move |req: Request| event::handle(c.clone(), name, req)),
-        );
+        for index in 0..ty.events().len() {
+            let target = event::EventTarget {
+                ctx: ctx.clone(),
+                ty: ty.clone(),
+                index,
+            };
+            let path = format!("{prefix}/{}", ty.events()[index].name);
+            router = router.route(
+                &path,
+                any(move |req: Request| event::handle(target.clone(), req)),
+            );
+        }
+        let unknown = move |req: Request| async move {
+            let event = req
+                .uri()
+                .path()
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            ErrorResponse::new(
+                StatusCode::NOT_FOUND,
+                format!("entity `{name}` has no event `{event}`"),
+            )
+            .datastar(starmodel_datastar::is_datastar_request(req.headers()))
+        };
+        router = router.route(&format!("{prefix}/{{event}}"), any(unknown));
     }
     let c = ctx.clone();
     router = router.route(

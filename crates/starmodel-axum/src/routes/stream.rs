@@ -19,7 +19,6 @@ use tokio_stream::wrappers::{IntervalStream, WatchStream};
 use crate::context::AppContext;
 use crate::error::ErrorResponse;
 use crate::live::LiveHub;
-use crate::session::Session;
 
 /// Releases a stream's channels when the stream is dropped.
 struct Watching {
@@ -45,7 +44,11 @@ pub(super) async fn open(ctx: Arc<AppContext>, req: Request) -> Response {
                 .into_response();
         }
     };
-    let session = req.extensions().get::<Session>().map(|s| s.id().clone());
+    let session = ctx.sessions.session(req.headers());
+    let cookie = session
+        .is_new()
+        .then(|| ctx.sessions.set_cookie(session.id()));
+    let session = Some(session.id().clone());
     let keys: Vec<EntityKey> = ctx
         .dispatcher
         .registry()
@@ -99,5 +102,10 @@ pub(super) async fn open(ctx: Arc<AppContext>, req: Request) -> Response {
     response
         .headers_mut()
         .insert("x-accel-buffering", HeaderValue::from_static("no"));
+    if let Some(cookie) = cookie {
+        response
+            .headers_mut()
+            .insert(http::header::SET_COOKIE, cookie);
+    }
     response
 }

@@ -3,13 +3,14 @@ use starmodel_core::Entity;
 
 /// Writes `{"<name>": <state>}`: an entity's state under its signal namespace.
 pub(crate) fn namespaced_json(name: &str, state: &serde_json::Value) -> String {
-    let mut out = String::with_capacity(64);
-    out.push_str("{\"");
-    out.push_str(name);
-    out.push_str("\":");
-    out.push_str(&state.to_string());
-    out.push('}');
-    out
+    let mut out = Vec::with_capacity(96);
+    out.extend_from_slice(b"{\"");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":");
+    // Writing a `Value` into memory cannot fail, and JSON is UTF-8.
+    let _ = serde_json::to_writer(&mut out, state);
+    out.push(b'}');
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Renders an entity as an empty element whose `data-signals` holds its state

@@ -5,7 +5,7 @@ use std::sync::{Arc, RwLock};
 use crate::bus::{Bus, EntityChanged, NodeId};
 use crate::event::{DispatchError, EventError, EventInput, EventOutput, EventSpec};
 use crate::store::{Mutation, Record, UpdateOutcome};
-use crate::{EntityId, EntityKey, Registry};
+use crate::{EntityId, EntityKey, EntityType, Registry};
 
 /// Told of every change this node commits, synchronously, before the bus hears of
 /// it: the web adapter's live hub renders the new state once here for all viewers.
@@ -32,7 +32,8 @@ pub struct EventOutcome {
 /// change is published (first to local observers, then on the bus).
 pub struct Dispatcher {
     registry: Registry,
-    bus: Arc<dyn Bus>,
+    /// `None` for a single node: nobody else needs to hear of changes.
+    bus: Option<Arc<dyn Bus>>,
     node: NodeId,
     observers: RwLock<Vec<Arc<dyn CommitObserver>>>,
 }
@@ -55,8 +56,9 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 impl Dispatcher {
-    /// A dispatcher over `registry`, publishing on `bus` as `node`.
-    pub fn new(registry: Registry, bus: Arc<dyn Bus>, node: NodeId) -> Self {
+    /// A dispatcher over `registry`, publishing on `bus` as `node` (no bus: this
+    /// node is the only one).
+    pub fn new(registry: Registry, bus: Option<Arc<dyn Bus>>, node: NodeId) -> Self {
         Self {
             registry,
             bus,
@@ -70,9 +72,9 @@ impl Dispatcher {
         &self.registry
     }
 
-    /// The bus changes are published on.
-    pub fn bus(&self) -> &Arc<dyn Bus> {
-        &self.bus
+    /// The bus changes are published on, if any.
+    pub fn bus(&self) -> Option<&Arc<dyn Bus>> {
+        self.bus.as_ref()
     }
 
     /// This node's id.
@@ -95,7 +97,7 @@ impl Dispatcher {
             .registry
             .get(entity)
             .ok_or_else(|| DispatchError::UnknownEntity(entity.to_owned()))?;
-        let key = EntityKey::new(ty.name(), id.clone());
+        let key = ty.key(id.clone());
         if let Some(record) = ty.store().load(&key).await? {
             return Ok(record);
         }
@@ -129,7 +131,24 @@ impl Dispatcher {
                 entity: entity.to_owned(),
                 event: event.to_owned(),
             })?;
-        let key = EntityKey::new(ty.name(), id.clone());
+        self.dispatch_event(ty, index, id, input).await
+    }
+
+    /// Runs the event at `index` of `ty` (as the router resolved it) on instance `id`.
+    ///
+    /// # Panics
+    ///
+    /// When `index` is not an index of `ty.events()`.
+    pub async fn dispatch_event(
+        &self,
+        ty: &EntityType,
+        index: usize,
+        id: EntityId,
+        input: &EventInput,
+    ) -> Result<EventOutcome, DispatchError> {
+        let spec = ty.events()[index];
+        let (entity, event) = (ty.name(), spec.name);
+        let key = ty.key(id.clone());
         let mut result: Option<Result<EventOutput, DispatchError>> = None;
         let outcome = ty
             .store()
@@ -144,7 +163,7 @@ impl Dispatcher {
                         }
                         None => {
                             result = Some(Err(DispatchError::NotFound {
-                                entity: ty.name().to_owned(),
+                                entity: entity.to_owned(),
                                 id: id.to_string(),
                             }));
                             return Mutation::Keep;
@@ -186,27 +205,30 @@ impl Dispatcher {
             key,
             record,
             output,
-            spec: ty.events()[index],
+            spec,
         })
     }
 
     /// Tells local observers and the bus that `key` changed.
     pub async fn publish(&self, key: &EntityKey, record: Option<&Record>) {
-        let observers = self
+        for observer in self
             .observers
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
-        for observer in observers {
+            .iter()
+        {
             observer.committed(key, record);
         }
+        let Some(bus) = &self.bus else {
+            return;
+        };
         let change = EntityChanged {
             entity: key.entity.clone(),
             id: key.id.clone(),
             version: record.map_or(0, |r| r.version),
             origin: self.node,
         };
-        if let Err(e) = self.bus.publish(&change).await {
+        if let Err(e) = bus.publish(&change).await {
             // The change is committed; other nodes resync when the bus returns.
             tracing::warn!(error = %e, %key, "publishing a change failed");
         }

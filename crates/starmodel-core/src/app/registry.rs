@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::event::{EventError, EventInput, EventOutput, EventSpec, Events};
-use crate::{EntityId, Schema, Scope, Store};
+use crate::{EntityId, EntityKey, Schema, Scope, Store};
 
 type RunFn =
     Box<dyn Fn(&Value, &EventInput) -> Result<(Value, EventOutput), EventError> + Send + Sync>;
@@ -15,6 +15,8 @@ type InitialFn = Box<dyn Fn(&EntityId) -> Option<Result<Value, EventError>> + Se
 /// the stores need at run time.
 pub struct EntityType {
     name: &'static str,
+    /// The name as an `Arc`, so keys are built without allocating.
+    shared_name: Arc<str>,
     scope: Scope,
     schema: &'static Schema,
     specs: Vec<EventSpec>,
@@ -48,6 +50,7 @@ impl EntityType {
             .collect();
         Self {
             name: E::NAME,
+            shared_name: Arc::from(E::NAME),
             scope: E::SCOPE,
             schema: E::schema(),
             specs: E::events().iter().map(|d| d.spec).collect(),
@@ -62,6 +65,14 @@ impl EntityType {
     /// The entity's name.
     pub fn name(&self) -> &'static str {
         self.name
+    }
+
+    /// The key of instance `id`.
+    pub fn key(&self, id: EntityId) -> EntityKey {
+        EntityKey {
+            entity: self.shared_name.clone(),
+            id,
+        }
     }
 
     /// The entity's scope.
@@ -84,7 +95,8 @@ impl EntityType {
         &self.store
     }
 
-    pub(crate) fn event_index(&self, name: &str) -> Option<usize> {
+    /// The position of event `name` in [`events`](Self::events).
+    pub fn event_index(&self, name: &str) -> Option<usize> {
         self.specs.iter().position(|s| s.name == name)
     }
 

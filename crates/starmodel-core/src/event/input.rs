@@ -1,7 +1,11 @@
+use std::sync::OnceLock;
+
+use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::ParamError;
+use super::text::Text;
 
 /// Everything a request offers an event's parameters, searched in this order:
 /// path segments, the query string, the entity's namespaced signals
@@ -29,7 +33,10 @@ use super::ParamError;
 pub struct EventInput {
     namespace: String,
     path: Vec<(String, String)>,
-    signals: Value,
+    /// The signals, parsed on first use.
+    signals: OnceLock<Value>,
+    /// A JSON body not parsed yet (most events read only their query).
+    raw_signals: Option<Bytes>,
     query: Vec<(String, String)>,
     form: Vec<(String, String)>,
 }
@@ -44,7 +51,6 @@ impl EventInput {
     pub fn new(namespace: impl Into<String>) -> Self {
         Self {
             namespace: namespace.into(),
-            signals: Value::Null,
             ..Self::default()
         }
     }
@@ -57,7 +63,17 @@ impl EventInput {
 
     /// Sets the signals the browser sent (a JSON object).
     pub fn with_signals(mut self, signals: Value) -> Self {
-        self.signals = signals;
+        self.signals = OnceLock::from(signals);
+        self.raw_signals = None;
+        self
+    }
+
+    /// Sets the signals as a JSON body, parsed only if a parameter is looked up
+    /// there. The caller has checked that it is a well-formed JSON object; if it
+    /// is not, it reads as no signals.
+    pub fn with_signals_json(mut self, body: Bytes) -> Self {
+        self.signals = OnceLock::new();
+        self.raw_signals = Some(body);
         self
     }
 
@@ -73,9 +89,14 @@ impl EventInput {
         self
     }
 
-    /// All the signals the browser sent.
+    /// All the signals the browser sent (`null` when none).
     pub fn signals(&self) -> &Value {
-        &self.signals
+        self.signals.get_or_init(|| {
+            self.raw_signals
+                .as_ref()
+                .and_then(|raw| serde_json::from_slice(raw).ok())
+                .unwrap_or(Value::Null)
+        })
     }
 
     fn find(&self, name: &str) -> Option<Found<'_>> {
@@ -88,14 +109,11 @@ impl EventInput {
         if let Some(v) = text(&self.path, name).or_else(|| text(&self.query, name)) {
             return Some(Found::Text(v));
         }
-        if let Some(v) = self
-            .signals
-            .get(&self.namespace)
-            .and_then(|ns| ns.get(name))
-        {
+        let signals = self.signals();
+        if let Some(v) = signals.get(&self.namespace).and_then(|ns| ns.get(name)) {
             return Some(Found::Json(v));
         }
-        if let Some(v) = self.signals.get(name) {
+        if let Some(v) = signals.get(name) {
             return Some(Found::Json(v));
         }
         text(&self.form, name).map(Found::Text)
@@ -115,27 +133,8 @@ impl EventInput {
                 field: name.to_owned(),
             }),
             Some(Found::Json(v)) => T::deserialize(v).map_err(invalid),
-            Some(Found::Text(s)) => coerce_text(s).map_err(invalid),
+            Some(Found::Text(s)) => T::deserialize(Text(s)).map_err(invalid),
         }
-    }
-}
-
-/// Reads a text value as `T`: first as a JSON string, then as JSON (numbers,
-/// booleans), and an empty text as null (an empty form field fills an `Option`).
-fn coerce_text<T: DeserializeOwned>(s: &str) -> Result<T, serde_json::Error> {
-    // Through `Value` (not a bare string deserializer) so `Option<i64>` reports
-    // "expected i64" rather than "expected option".
-    let as_string = T::deserialize(Value::String(s.to_owned()));
-    let first_error = match as_string {
-        Ok(v) => return Ok(v),
-        Err(e) => e,
-    };
-    if s.is_empty() {
-        return serde_json::from_value(Value::Null).map_err(|_| first_error);
-    }
-    match serde_json::from_str::<Value>(s) {
-        Ok(json) if !json.is_string() => T::deserialize(&json).map_err(|_| first_error),
-        _ => Err(first_error),
     }
 }
 
@@ -178,6 +177,16 @@ mod tests {
         assert_eq!(i.param::<u8>("name").unwrap(), 10);
         assert_eq!(i.param::<Option<i64>>("empty").unwrap(), None);
         assert_eq!(i.param::<String>("empty").unwrap(), "");
+    }
+
+    #[test]
+    fn a_json_body_is_parsed_only_when_needed() {
+        let lazy = EventInput::new("counter")
+            .with_query([("amount".to_owned(), "2".to_owned())])
+            .with_signals_json(Bytes::from_static(br#"{"counter": {"step": 3}}"#));
+        assert_eq!(lazy.param::<i64>("amount").unwrap(), 2);
+        assert!(lazy.signals.get().is_none(), "the query answered first");
+        assert_eq!(lazy.param::<i64>("step").unwrap(), 3);
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod action;
 mod error;
 mod input;
 mod output;
+mod text;
 
 pub use action::{Action, percent_encode_into};
 pub use error::{DispatchError, EventError, ParamError};
