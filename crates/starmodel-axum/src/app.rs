@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::routing::MethodRouter;
 use starmodel_core::{
-    Bus, Dispatcher, EntityType, Events, MemoryStore, NodeId, Registry, Store, StoreError,
+    Bus, Dispatcher, EntityType, Events, MemoryStore, NodeId, Registry, Scope, Store, StoreError,
     StoreKind,
 };
 use tokio::net::{TcpListener, ToSocketAddrs};
@@ -18,6 +18,14 @@ use crate::live::{LiveHub, spawn_bus_listener};
 use crate::routes;
 use crate::session::{SessionKeys, random_bytes, secret_from_file};
 use crate::view::{DatastarBundle, assets};
+
+/// How long the default memory store keeps an instance nobody touches (global
+/// entities are exempt).
+pub const DEFAULT_SESSION_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// How many instances the default memory store holds before evicting the least
+/// recently used (global entities are exempt).
+pub const DEFAULT_CAPACITY: usize = 1_000_000;
 
 /// The environment variable holding the session-signing secret (32+ bytes).
 pub const SECRET_ENV: &str = "STARMODEL_SECRET";
@@ -110,8 +118,10 @@ impl std::fmt::Debug for StarModel {
 }
 
 impl StarModel {
-    /// An application with no entities, a memory store, no bus (one instance), a
-    /// 1 MiB body limit and a 15 s stream heartbeat.
+    /// An application with no entities, a memory store (instances idle for
+    /// [`DEFAULT_SESSION_TTL`] expire, at most [`DEFAULT_CAPACITY`] are kept; global
+    /// entities are exempt from both), no bus (one instance), a 1 MiB body limit
+    /// and a 15 s stream heartbeat.
     pub fn new() -> Self {
         Self {
             entities: Vec::new(),
@@ -152,7 +162,8 @@ impl StarModel {
     }
 
     /// Uses this memory store for memory entities (to set TTL, capacity or a
-    /// snapshot file, or to share one store between two applications).
+    /// snapshot file, or to share one store between two applications). Global
+    /// entities are [pinned](MemoryStore::pin) in it.
     pub fn memory_store(mut self, store: MemoryStore) -> Self {
         self.memory = Some(store);
         self
@@ -252,13 +263,21 @@ impl StarModel {
         }
         let memory = match self.memory {
             Some(m) => m,
-            None => MemoryStore::builder().build()?,
+            // Session instances of visitors who never come back must not pile up
+            // forever; global ones are pinned below.
+            None => MemoryStore::builder()
+                .ttl(DEFAULT_SESSION_TTL)
+                .capacity(DEFAULT_CAPACITY)
+                .build()?,
         };
         memory.start_background();
         let mut registry = Registry::new();
         let mut stores: Vec<Arc<dyn Store>> = vec![Arc::new(memory.clone())];
         for factory in self.entities {
             let ty = factory(&memory)?;
+            if ty.scope() == Scope::Global {
+                memory.pin(ty.name());
+            }
             if !stores.iter().any(|s| same_store(s, ty.store())) {
                 stores.push(ty.store().clone());
             }

@@ -25,7 +25,9 @@ mod routes;
 mod session;
 pub mod view;
 
-pub use app::{App, BuildError, SECRET_ENV, ServeError, StarModel};
+pub use app::{
+    App, BuildError, DEFAULT_CAPACITY, DEFAULT_SESSION_TTL, SECRET_ENV, ServeError, StarModel,
+};
 pub use error::{ERROR_ELEMENT_ID, ERROR_HEADER, ErrorResponse};
 pub use extract::extract_entity;
 pub use routes::STREAM_PATH;

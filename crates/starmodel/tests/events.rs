@@ -347,3 +347,27 @@ async fn pages_render_entities_as_namespaced_signals() {
     );
     assert!(res.body.contains("@get('/_starmodel/stream'"));
 }
+
+#[tokio::test]
+async fn global_entities_outlive_the_session_ttl() {
+    let memory = starmodel::MemoryStore::builder()
+        .ttl(std::time::Duration::from_millis(30))
+        .build()
+        .unwrap();
+    let router = builder().memory_store(memory).build().unwrap().router();
+    let cookie = session(&router).await;
+    send(&router, event("POST", "/tally/add?amount=3", None, "{}")).await;
+    send(
+        &router,
+        event("POST", "/counter/increment?amount=3", Some(&cookie), "{}"),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(80)).await;
+    let res = send(&router, event("POST", "/tally/add?amount=0", None, "{}")).await;
+    assert_eq!(parse_sse(&res.body)[0].signals()["tally"]["total"], 3);
+    assert_eq!(
+        count(&router, &cookie).await,
+        0,
+        "the idle session's counter expired"
+    );
+}

@@ -53,11 +53,15 @@ struct Inner {
     saved: AtomicU64,
     background: AtomicBool,
     snapshot_lock: tokio::sync::Mutex<()>,
+    /// Entities whose instances never expire nor get evicted.
+    pinned: RwLock<Vec<Arc<str>>>,
 }
 
 struct Slot {
     state: Mutex<SlotState>,
     last_access_ms: AtomicU64,
+    /// Exempt from TTL and eviction (its entity is [pinned](MemoryStore::pin)).
+    pinned: AtomicBool,
 }
 
 struct SlotState {
@@ -118,6 +122,7 @@ impl MemoryStoreBuilder {
                 saved: AtomicU64::new(0),
                 background: AtomicBool::new(false),
                 snapshot_lock: tokio::sync::Mutex::new(()),
+                pinned: RwLock::new(Vec::new()),
             }),
         };
         if let Some(path) = &self.snapshot {
@@ -125,7 +130,7 @@ impl MemoryStoreBuilder {
             let now = store.inner.now_ms();
             let mut slots = write(&store.inner.slots);
             for (key, record) in records {
-                slots.insert(key, Arc::new(Slot::new(Some(record), now)));
+                slots.insert(key, Arc::new(Slot::new(Some(record), now, false)));
             }
         }
         if tokio::runtime::Handle::try_current().is_ok() {
@@ -166,14 +171,19 @@ fn write<T>(m: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 }
 
 impl Slot {
-    fn new(record: Option<Record>, now_ms: u64) -> Self {
+    fn new(record: Option<Record>, now_ms: u64, pinned: bool) -> Self {
         Slot {
             state: Mutex::new(SlotState {
                 record,
                 removed: false,
             }),
             last_access_ms: AtomicU64::new(now_ms),
+            pinned: AtomicBool::new(pinned),
         }
+    }
+
+    fn pinned(&self) -> bool {
+        self.pinned.load(Ordering::Relaxed)
     }
 }
 
@@ -183,10 +193,11 @@ impl Inner {
     }
 
     fn expired(&self, slot: &Slot, now_ms: u64) -> bool {
-        self.ttl.is_some_and(|ttl| {
-            let idle = now_ms.saturating_sub(slot.last_access_ms.load(Ordering::Relaxed));
-            u128::from(idle) > ttl.as_millis()
-        })
+        !slot.pinned()
+            && self.ttl.is_some_and(|ttl| {
+                let idle = now_ms.saturating_sub(slot.last_access_ms.load(Ordering::Relaxed));
+                u128::from(idle) > ttl.as_millis()
+            })
     }
 
     /// The slot for `key`, created (making room if needed) when absent.
@@ -206,7 +217,8 @@ impl Inner {
                 return Err(StoreError::Full { capacity });
             }
         }
-        let slot = Arc::new(Slot::new(None, self.now_ms()));
+        let pinned = read(&self.pinned).contains(&key.entity);
+        let slot = Arc::new(Slot::new(None, self.now_ms(), pinned));
         slots.insert(key.clone(), slot.clone());
         Ok(slot)
     }
@@ -221,6 +233,7 @@ impl Inner {
         }
         let mut by_age: Vec<(u64, EntityKey)> = slots
             .iter()
+            .filter(|(_, s)| !s.pinned())
             .map(|(k, s)| (s.last_access_ms.load(Ordering::Relaxed), k.clone()))
             .collect();
         by_age.sort_unstable_by_key(|(t, _)| *t);
@@ -289,6 +302,23 @@ impl MemoryStore {
     /// `true` when no instance is held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Exempts every instance of `entity` from the TTL and from eviction: shared
+    /// state such as a global entity must not vanish because nobody touched it.
+    /// The application builder pins its global-scope entities.
+    pub fn pin(&self, entity: &str) {
+        let mut pinned = write(&self.inner.pinned);
+        if pinned.iter().any(|e| &**e == entity) {
+            return;
+        }
+        pinned.push(Arc::from(entity));
+        drop(pinned);
+        for (key, slot) in read(&self.inner.slots).iter() {
+            if &*key.entity == entity {
+                slot.pinned.store(true, Ordering::Relaxed);
+            }
+        }
     }
 
     /// Removes expired and deleted instances now (the background task does this

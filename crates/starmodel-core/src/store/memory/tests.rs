@@ -140,3 +140,25 @@ fn a_corrupt_snapshot_refuses_to_start() {
     let err = MemoryStore::builder().snapshot(&path).build().unwrap_err();
     assert!(err.to_string().contains("does not parse"), "{err}");
 }
+
+#[tokio::test]
+async fn pinned_entities_neither_expire_nor_get_evicted() {
+    let store = MemoryStore::builder()
+        .ttl(Duration::from_millis(30))
+        .capacity(16)
+        .build()
+        .unwrap();
+    store.pin("tally");
+    let shared = EntityKey::new("tally", "global");
+    increment(&store, &shared).await;
+    for i in 0..64 {
+        increment(&store, &key(&i.to_string())).await;
+    }
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    store.sweep();
+    assert!(store.load(&shared).await.unwrap().is_some());
+    assert!(
+        store.load(&key("63")).await.unwrap().is_none(),
+        "unpinned ones expire"
+    );
+}
