@@ -1,4 +1,7 @@
-//! The foundation benchmark (DESIGN §10): what does StarModel add to axum?
+//! StarModel's benchmarks (DESIGN §10), each against raw axum/tokio doing the
+//! same work in the same run.
+//!
+//! # Foundation: what does StarModel add to axum?
 //!
 //! In one run, over loopback, N keep-alive HTTP/1.1 connections (default 64)
 //! post `POST /counter/increment?amount=1` back to back, with the headers,
@@ -24,7 +27,47 @@
 //!
 //! `--smoke` runs each server for 1 s with 4 connections and prints the report as
 //! JSON (the harness's own test uses it).
+//!
+//! # Fan-out: one change, N open live streams
+//!
+//! ```sh
+//! cargo run --release -p starmodel-bench -- fanout [--streams 10000] [--rounds 20]
+//! ```
+//!
+//! The claim (DESIGN §10): one change reaches 10,000 open streams within a quarter
+//! second on a 2-core machine, and an idle stream costs the server a few KiB.
+//! The servers, each in a child process (`serve-fanout-raw`, `serve-fanout`),
+//! in the order raw, starmodel, raw:
+//!
+//! - **starmodel**: a global-scope memory entity `Tally { total }` with an `add`
+//!   event, watched through StarModel's live stream
+//!   (`GET /_starmodel/stream?datastar={"tally":{}}`);
+//! - **raw**: axum (served with `into_make_service`, one routing table for all
+//!   connections), a `tokio::sync::watch` of the encoded event feeding every SSE
+//!   body, and a `POST /tally/add` that replaces it: the same bytes on the wire.
+//!
+//! Per run, the load generator posts one change (so everything is warm), reads
+//! the server's `VmRSS`, opens N streams (`Datastar-Request: true`, each its own
+//! HTTP/1.1 connection and tokio task, at most 128 opening at once so the accept
+//! backlog copes) and reads each one's first event, which must carry the current
+//! total; reads `VmRSS` again (the difference over N is the memory per idle
+//! stream). Then `--rounds` times: note t0, `POST /tally/add` on a connection of
+//! its own, and wait until every stream's body has delivered the event with the
+//! new total (SSE frames parsed as they arrive), or `--round-timeout` (5 s). A
+//! stream that does not deliver is counted as missing in that round, never left
+//! out. Per round: the last arrival (max), p50 and p99 from t0; per run: the
+//! median and worst of the maxima, the server's and the load generator's CPU
+//! time per round. Both processes raise their open-file soft limit to the hard
+//! one; streams that cannot be opened are reported with the reason (`EMFILE`,
+//! `EADDRNOTAVAIL`, ...). `--streams` takes a list (`--streams 1000,10000`).
+//! The load generator shares the cores with the server, and the table says so.
+//! The table and the ratio of StarModel's median max to the raw runs' are
+//! printed and written to `target/bench/fanout.json`; the exit status is a
+//! failure when any stream failed to open, broke, or missed a change.
+//! `fanout --smoke` runs 50 streams and 2 rounds and prints the JSON instead.
 
+mod fanout;
+mod fanout_report;
 mod load;
 mod report;
 mod servers;
@@ -39,7 +82,8 @@ use servers::{Server, ServerProcess};
 
 type BoxError = Box<dyn std::error::Error>;
 
-const USAGE: &str = "usage: starmodel-bench [--duration SECONDS] [--connections N] [--smoke]";
+const USAGE: &str = "usage: starmodel-bench [--duration SECONDS] [--connections N] [--smoke]\n       \
+                     starmodel-bench fanout [--streams N[,N...]] [--rounds R] [--smoke]";
 
 #[derive(Debug)]
 struct Options {
@@ -95,6 +139,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
 }
 
 fn main() -> ExitCode {
+    // Servers and load generator alike hold one descriptor per stream.
+    raise_open_file_limit();
     let mut args = std::env::args().skip(1).peekable();
     let server = args.peek().and_then(|a| Server::from_subcommand(a));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -111,6 +157,12 @@ fn main() -> ExitCode {
         Some(server) => {
             let addr = args.nth(1).unwrap_or_else(|| "127.0.0.1:0".to_owned());
             runtime.block_on(server.serve(&addr))
+        }
+        None if args.peek().is_some_and(|a| a == "fanout") => {
+            match fanout::parse_args(args.skip(1)) {
+                Ok(options) => runtime.block_on(fanout::bench(options)),
+                Err(usage) => Err(usage.into()),
+            }
         }
         None => match parse_args(args) {
             Ok(options) => runtime.block_on(bench(options)),
@@ -183,15 +235,37 @@ async fn server_cpu(pid: u32, measure_from: Instant, duration: Duration) -> Opti
     servers::cpu_time(pid)?.checked_sub(start)
 }
 
-/// `<target dir>/bench/foundation.json`, the target dir being the one holding
-/// this binary (`target/release/starmodel-bench`).
+/// `<target dir>/bench/foundation.json`.
 fn json_path() -> Result<PathBuf, BoxError> {
+    Ok(bench_dir()?.join("foundation.json"))
+}
+
+/// `<target dir>/bench`, the target dir being the one holding this binary
+/// (`target/release/starmodel-bench`).
+fn bench_dir() -> Result<PathBuf, BoxError> {
     let exe = std::env::current_exe()?;
     let target = exe
         .parent()
         .and_then(|profile| profile.parent())
         .ok_or("cannot find the target directory from this binary's path")?;
-    Ok(target.join("bench").join("foundation.json"))
+    Ok(target.join("bench"))
+}
+
+/// Raises this process's open-file soft limit to its hard limit (children
+/// inherit it). A failure only means fewer streams can open, which the fan-out
+/// benchmark reports with the reason.
+fn raise_open_file_limit() {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current != limit.maximum {
+        let raised = rustix::process::Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        };
+        if let Err(e) = setrlimit(Resource::Nofile, raised) {
+            eprintln!("starmodel-bench: cannot raise the open-file limit: {e}");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -64,7 +64,7 @@ impl RunSummary {
 }
 
 /// The `p`th percentile of sorted `values` (nearest rank).
-fn percentile(sorted: &[u32], p: usize) -> u32 {
+pub(crate) fn percentile(sorted: &[u32], p: usize) -> u32 {
     if sorted.is_empty() {
         return 0;
     }

@@ -1,17 +1,22 @@
-//! The two servers under test, each run in a child process of its own so the
-//! load generator never shares a runtime (or an allocator) with it.
+//! The servers under test, each run in a child process of its own so the load
+//! generator never shares a runtime (or an allocator) with it.
 
+use std::convert::Infallible;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
 use axum::routing::{get, post};
 use bytes::Bytes;
 use starmodel::prelude::*;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 /// What StarModel answers to the first increment of a fresh counter, with
 /// counts of the width a benchmark run reaches: same headers, same length.
@@ -43,6 +48,30 @@ impl Counter {
     }
 }
 
+/// One tally shared by every viewer: the entity the fan-out benchmark changes.
+#[derive(Entity, Clone, Default, Serialize, Deserialize)]
+#[entity(store = "memory", scope = "global")]
+pub(crate) struct Tally {
+    /// How many `add` events there were.
+    total: i64,
+}
+
+#[events]
+impl Tally {
+    /// Counts one.
+    #[event]
+    fn add(&mut self) {
+        self.total += 1;
+    }
+}
+
+/// The `datastar-patch-signals` event StarModel sends for a [`Tally`] at `total`.
+pub(crate) fn tally_event(total: i64) -> Bytes {
+    Bytes::from(format!(
+        "event: datastar-patch-signals\ndata: signals {{\"tally\":{{\"total\":{total}}}}}\n\n"
+    ))
+}
+
 /// Which server a child process runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Server {
@@ -50,6 +79,11 @@ pub(crate) enum Server {
     Raw,
     /// A StarModel application with the session [`Counter`].
     StarModel,
+    /// Plain axum and a `tokio::sync::watch` fanning [`tally_event`]s out to SSE
+    /// bodies: the floor for the fan-out benchmark.
+    FanoutRaw,
+    /// A StarModel application with the global [`Tally`] and its live stream.
+    FanoutStarModel,
 }
 
 impl Server {
@@ -58,22 +92,29 @@ impl Server {
         match self {
             Server::Raw => "serve-raw",
             Server::StarModel => "serve-starmodel",
+            Server::FanoutRaw => "serve-fanout-raw",
+            Server::FanoutStarModel => "serve-fanout",
         }
     }
 
     /// The server's short name, as the report gives it.
     pub(crate) fn label(self) -> &'static str {
         match self {
-            Server::Raw => "raw",
-            Server::StarModel => "starmodel",
+            Server::Raw | Server::FanoutRaw => "raw",
+            Server::StarModel | Server::FanoutStarModel => "starmodel",
         }
     }
 
     /// The server for a subcommand.
     pub(crate) fn from_subcommand(name: &str) -> Option<Self> {
-        [Server::Raw, Server::StarModel]
-            .into_iter()
-            .find(|s| s.subcommand() == name)
+        [
+            Server::Raw,
+            Server::StarModel,
+            Server::FanoutRaw,
+            Server::FanoutStarModel,
+        ]
+        .into_iter()
+        .find(|s| s.subcommand() == name)
     }
 
     /// Binds `addr`, prints the bound address on stdout and serves until killed.
@@ -87,6 +128,20 @@ impl Server {
                     .secret([7u8; 32])
                     .entity::<Counter>()
                     .route("/counter", get(counter_page))
+                    .build()?
+                    .serve_with_shutdown(listener, std::future::pending())
+                    .await?;
+            }
+            // One routing table for every connection: the floor, as plain axum
+            // can serve it (serving a `Router` itself copies the table per
+            // connection).
+            Server::FanoutRaw => {
+                axum::serve(listener, raw_fanout_router().into_make_service()).await?;
+            }
+            Server::FanoutStarModel => {
+                StarModel::new()
+                    .secret([7u8; 32])
+                    .entity::<Tally>()
                     .build()?
                     .serve_with_shutdown(listener, std::future::pending())
                     .await?;
@@ -120,6 +175,68 @@ fn raw_router() -> Router {
                 )
             }),
         )
+}
+
+/// The raw fan-out server's state: the tally and the channel every stream watches.
+struct RawTally {
+    total: Mutex<i64>,
+    latest: watch::Sender<Bytes>,
+}
+
+/// `GET /_starmodel/stream` answers the current [`tally_event`] and then each new
+/// one; `POST /tally/add` counts one, hands the event to every stream and answers
+/// it too. What StarModel's live stream does, minus StarModel.
+fn raw_fanout_router() -> Router {
+    let state = Arc::new(RawTally {
+        total: Mutex::new(0),
+        latest: watch::channel(tally_event(0)).0,
+    });
+    Router::new()
+        .route(
+            "/_starmodel/stream",
+            get(|State(tally): State<Arc<RawTally>>| async move {
+                let mut rx = tally.latest.subscribe();
+                let first = rx.borrow_and_update().clone();
+                let changes = futures_util::stream::unfold(rx, |mut rx| async move {
+                    rx.changed().await.ok()?;
+                    let bytes = rx.borrow_and_update().clone();
+                    Some((Ok::<_, Infallible>(bytes), rx))
+                });
+                let body = futures_util::StreamExt::chain(
+                    futures_util::stream::once(async move { Ok(first) }),
+                    changes,
+                );
+                (
+                    [
+                        (CONTENT_TYPE, "text/event-stream"),
+                        (CACHE_CONTROL, "no-cache"),
+                    ],
+                    Body::from_stream(body),
+                )
+            }),
+        )
+        .route(
+            "/tally/add",
+            post(
+                |State(tally): State<Arc<RawTally>>, _signals: Bytes| async move {
+                    let bytes = {
+                        let mut total = tally.total.lock().unwrap_or_else(PoisonError::into_inner);
+                        *total += 1;
+                        let bytes = tally_event(*total);
+                        tally.latest.send_replace(bytes.clone());
+                        bytes
+                    };
+                    (
+                        [
+                            (CONTENT_TYPE, "text/event-stream"),
+                            (CACHE_CONTROL, "no-cache"),
+                        ],
+                        bytes,
+                    )
+                },
+            ),
+        )
+        .with_state(state)
 }
 
 /// A server child process; killed when dropped.
@@ -178,6 +295,26 @@ pub(crate) fn cpu_time(pid: u32) -> Option<Duration> {
     let stime: u64 = fields.next()?.parse().ok()?;
     // USER_HZ is 100 on every Linux configuration that matters.
     Some(Duration::from_millis((utime + stime) * 10))
+}
+
+/// The resident set size of process `pid` in KiB (`VmRSS` of
+/// `/proc/<pid>/status`); `None` off Linux.
+pub(crate) fn rss_kib(pid: u32) -> Option<u64> {
+    proc_status_field(pid, "VmRSS:")
+}
+
+fn proc_status_field(pid: u32, name: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(name))?;
+    line[name.len()..].split_whitespace().next()?.parse().ok()
+}
+
+/// The soft and hard open-file limits of process `pid`, from `/proc/<pid>/limits`.
+pub(crate) fn open_file_limits(pid: u32) -> Option<(String, String)> {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    let mut fields = line["Max open files".len()..].split_whitespace();
+    Some((fields.next()?.to_owned(), fields.next()?.to_owned()))
 }
 
 impl Drop for ServerProcess {
