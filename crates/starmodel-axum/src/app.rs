@@ -54,6 +54,14 @@ pub enum BuildError {
     /// The memory store could not load its snapshot.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The entity uses something this version cannot serve yet.
+    #[error("entity `{entity}` cannot be served: {what} are not supported yet")]
+    Unsupported {
+        /// The entity.
+        entity: &'static str,
+        /// What is missing.
+        what: &'static str,
+    },
     /// Building needs a Tokio runtime for its background tasks.
     #[error("StarModel::build must run inside a Tokio runtime")]
     NoRuntime,
@@ -228,13 +236,20 @@ impl StarModel {
         self
     }
 
-    fn secret_bytes(secret: Option<Secret>) -> Result<Vec<u8>, BuildError> {
+    fn secret_bytes(secret: Option<Secret>, shared: bool) -> Result<Vec<u8>, BuildError> {
         let bytes = match secret {
             Some(Secret::Bytes(b)) => b,
             Some(Secret::File(path)) => secret_from_file(&path)
                 .map_err(|e| BuildError::Secret(format!("`{}`: {e}", path.display())))?,
             None => match std::env::var(SECRET_ENV) {
                 Ok(s) if !s.is_empty() => s.into_bytes(),
+                _ if shared => {
+                    return Err(BuildError::Secret(format!(
+                        "instances sharing a bus must sign sessions with one secret \
+                         (a random one per instance would end a session at every switch): \
+                         set {SECRET_ENV}, `secret` or `secret_file`"
+                    )));
+                }
                 _ => {
                     tracing::warn!(
                         "no session secret configured ({SECRET_ENV} or secret_file): \
@@ -275,6 +290,12 @@ impl StarModel {
         let mut stores: Vec<Arc<dyn Store>> = vec![Arc::new(memory.clone())];
         for factory in self.entities {
             let ty = factory(&memory)?;
+            if ty.scope() == Scope::Record {
+                return Err(BuildError::Unsupported {
+                    entity: ty.name(),
+                    what: "record-scope entities (creating records comes with the SQL store)",
+                });
+            }
             if ty.scope() == Scope::Global {
                 memory.pin(ty.name());
             }
@@ -283,7 +304,7 @@ impl StarModel {
             }
             registry.insert(ty);
         }
-        let secret = Self::secret_bytes(self.secret)?;
+        let secret = Self::secret_bytes(self.secret, self.bus.is_some())?;
         assets::install_bundle(DatastarBundle::from_env().map_err(BuildError::Datastar)?);
 
         // Without a bus this node is the only one: changes need no publishing
@@ -388,13 +409,18 @@ impl App {
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
         let ctx = self.ctx.clone();
-        axum::serve(listener, self.router)
+        // `into_make_service` shares one routing table between connections (serving
+        // the `Router` itself copies it for each, about 2 KiB per live stream).
+        let served = axum::serve(listener, self.router.into_make_service())
             .with_graceful_shutdown(async move {
                 signal.await;
                 ctx.begin_shutdown();
+                // Save now: draining connections may take a while, and a second
+                // signal or a crash during it must not lose the state.
+                ctx.flush_stores().await;
             })
-            .await?;
+            .await;
         self.ctx.flush_stores().await;
-        Ok(())
+        served.map_err(ServeError::from)
     }
 }

@@ -87,5 +87,17 @@ pub(crate) fn parse(attr: &Attribute) -> syn::Result<EventOptions> {
         }
         Ok(())
     })?;
+    if let (Some(mode), None) = (&opts.mode, &opts.selector)
+        && mode != "outer"
+        && mode != "replace"
+    {
+        return Err(syn::Error::new_spanned(
+            attr,
+            format!(
+                "patch mode `{mode}` needs a `selector`: only `outer` and `replace` \
+                 can find their target by the returned element's id"
+            ),
+        ));
+    }
     Ok(opts)
 }

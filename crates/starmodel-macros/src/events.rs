@@ -266,7 +266,14 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> syn::Result<Token
         });
     }
 
-    let actions = format_ident!("{}Actions", ident);
+    // `Counter` -> `CounterActions`, `super::Counter` -> `super::CounterActions`:
+    // the derive defines it beside the struct.
+    let mut actions = self_ty.clone();
+    if let Type::Path(p) = &mut actions
+        && let Some(last) = p.path.segments.last_mut()
+    {
+        last.ident = format_ident!("{}Actions", ident);
+    }
     Ok(quote! {
         #item
 
@@ -278,7 +285,6 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> syn::Result<Token
             }
         }
 
-        // `#actions` comes from `#[derive(Entity)]`; it must be in scope here.
         impl #actions {
             #(#builders)*
         }

@@ -210,3 +210,57 @@ async fn a_restart_restores_state_from_the_snapshot() {
     let res = send(&router, event("POST", "/tally/add?amount=0", None, "{}")).await;
     assert_eq!(parse_sse(&res.body)[0].signals()["tally"]["total"], 2);
 }
+
+#[tokio::test]
+async fn failed_events_publish_nothing() {
+    let router = router();
+    let cookie = session(&router).await;
+    let mut stream = open_stream(&router, Some(&cookie), BOTH).await;
+    stream.next(WAIT).await.unwrap();
+    stream.next(WAIT).await.unwrap();
+    for failing in ["/counter/boom", "/counter/refuse", "/counter/set?count=x"] {
+        let res = send(&router, event("POST", failing, Some(&cookie), "{}")).await;
+        assert!(res.status.is_client_error() || res.status.is_server_error());
+    }
+    send(&router, event("POST", "/tally/add", Some(&cookie), "{}")).await;
+    // The first thing after the failures is the tally: no counter frame went out.
+    let next = stream.next(WAIT).await.unwrap().signals();
+    assert!(next.get("counter").is_none(), "{next}");
+    assert_eq!(next["tally"]["total"], 1);
+}
+
+#[tokio::test]
+async fn an_instance_recreated_after_expiry_still_reaches_its_viewers() {
+    let memory = MemoryStore::builder()
+        .ttl(Duration::from_millis(40))
+        .build()
+        .unwrap();
+    let router = builder().memory_store(memory).build().unwrap().router();
+    let cookie = session(&router).await;
+    let mut stream = open_stream(&router, Some(&cookie), r#"{"counter":{}}"#).await;
+    stream.next(WAIT).await.unwrap();
+    for _ in 0..3 {
+        send(
+            &router,
+            event("POST", "/counter/increment?amount=10", Some(&cookie), "{}"),
+        )
+        .await;
+    }
+    let mut last = 0;
+    while last != 30 {
+        last = stream.next(WAIT).await.unwrap().signals()["counter"]["count"]
+            .as_i64()
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    send(
+        &router,
+        event("POST", "/counter/increment", Some(&cookie), "{}"),
+    )
+    .await;
+    let after = stream
+        .next(WAIT)
+        .await
+        .expect("the new state reaches the open stream");
+    assert_eq!(after.signals()["counter"]["count"], 1);
+}

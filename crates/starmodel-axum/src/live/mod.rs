@@ -15,7 +15,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use serde_json::Value;
 use starmodel_core::app::CommitObserver;
-use starmodel_core::{BusEvent, Dispatcher, EntityKey, Record};
+use starmodel_core::{BusEvent, DispatchError, Dispatcher, EntityKey, Record};
 use starmodel_datastar::{DatastarEvent, PatchSignals};
 use tokio::sync::watch;
 
@@ -105,11 +105,14 @@ impl LiveHub {
     }
 
     /// Reloads `key` from its store and offers the result.
-    pub(crate) async fn refresh(&self, dispatcher: &Dispatcher, key: &EntityKey) {
-        match dispatcher.state(&key.entity, &key.id).await {
-            Ok(record) => self.offer(key, &record),
-            Err(e) => tracing::warn!(%key, error = %e, "live refresh failed"),
-        }
+    pub(crate) async fn refresh(
+        &self,
+        dispatcher: &Dispatcher,
+        key: &EntityKey,
+    ) -> Result<(), DispatchError> {
+        let record = dispatcher.state(&key.entity, &key.id).await?;
+        self.offer(key, &record);
+        Ok(())
     }
 }
 
@@ -144,8 +147,9 @@ pub(crate) fn spawn_bus_listener(hub: Weak<LiveHub>, dispatcher: Weak<Dispatcher
                 BusEvent::Missed => hub.watched(),
             };
             for key in keys {
-                if hub.topics().contains_key(&key) {
-                    hub.refresh(&dispatcher, &key).await;
+                let watched = hub.topics().contains_key(&key);
+                if watched && let Err(e) = hub.refresh(&dispatcher, &key).await {
+                    tracing::warn!(%key, error = %e, "live refresh after a remote change failed");
                 }
             }
         }

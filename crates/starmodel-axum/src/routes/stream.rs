@@ -65,10 +65,20 @@ pub(super) async fn open(ctx: Arc<AppContext>, req: Request) -> Response {
         .collect();
 
     // Subscribe first, then load: a commit in between is newer than the load and
-    // wins in the channel, so nothing is missed.
+    // wins in the channel, so nothing is missed. The guard exists before the first
+    // await, so a client gone during the load leaves no channel behind.
     let mut receivers: Vec<_> = keys.iter().map(|k| ctx.hub.subscribe(k)).collect();
-    for key in &keys {
-        ctx.hub.refresh(&ctx.dispatcher, key).await;
+    let watching = Watching {
+        hub: ctx.hub.clone(),
+        keys,
+    };
+    for key in &watching.keys {
+        if let Err(e) = ctx.hub.refresh(&ctx.dispatcher, key).await {
+            // Datastar retries the stream; a stream without the state would not.
+            return ErrorResponse::new(e.status(), format!("live state unavailable: {e}"))
+                .datastar(datastar)
+                .into_response();
+        }
     }
     let mut first = BytesMut::new();
     for rx in &mut receivers {
@@ -76,10 +86,6 @@ pub(super) async fn open(ctx: Arc<AppContext>, req: Request) -> Response {
             first.extend_from_slice(&frame.bytes);
         }
     }
-    let watching = Watching {
-        hub: ctx.hub.clone(),
-        keys,
-    };
     let changes = stream::select_all(
         receivers
             .into_iter()

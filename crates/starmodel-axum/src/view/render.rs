@@ -13,6 +13,32 @@ pub(crate) fn namespaced_json(name: &str, state: &serde_json::Value) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
+/// Rewrites the JSON escape `\\` (one backslash in a string) as `\u005c`.
+///
+/// Datastar evaluates `data-signals` as a JavaScript expression after splitting
+/// it into statements with a regex that misreads a string ending in a
+/// backslash: `{"a":"x\\","b":";y"}` would break the page. The `\u005c` form
+/// means the same string and leaves no backslash before a closing quote.
+fn attribute_safe(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let mut chars = json.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('\\') => out.push_str("\\u005c"),
+            Some(next) => {
+                out.push('\\');
+                out.push(next);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
 /// Renders an entity as an empty element whose `data-signals` holds its state
 /// under its namespace (`{"counter": {"count": 3}}`). The page's live stream
 /// sees the namespace among the signals it is sent and keeps it up to date.
@@ -46,9 +72,23 @@ pub fn render_entity<E: Entity>(entity: &E, buffer: &mut String) {
         tracing::error!(entity = E::NAME, error = %e, "entity does not serialize");
         serde_json::Value::Object(serde_json::Map::new())
     });
-    let signals = namespaced_json(E::NAME, &state);
+    let signals = attribute_safe(&namespaced_json(E::NAME, &state));
     maud::html! {
         div hidden data-starmodel-entity=(E::NAME) data-signals=(signals) {}
     }
     .render_to(buffer);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::attribute_safe;
+
+    #[test]
+    fn backslashes_in_strings_become_unicode_escapes() {
+        let json = serde_json::json!({"a": "x\\", "b": "say \"hi\"\n", "c": "\\\""}).to_string();
+        let safe = attribute_safe(&json);
+        assert!(!safe.contains("\\\\"), "{safe}");
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back.to_string(), json);
+    }
 }

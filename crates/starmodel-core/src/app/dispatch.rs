@@ -194,13 +194,14 @@ impl Dispatcher {
             .await?;
         let output = result.unwrap_or(Ok(EventOutput::Signals))?;
         let UpdateOutcome::Written(record) = outcome else {
-            // Only a write reaches here: a failed event returned above.
-            return Err(DispatchError::NotFound {
-                entity: entity.to_owned(),
-                id: id.to_string(),
-            });
+            // A successful event asked for a write; a store that did not make it is
+            // broken, and the client may retry.
+            return Err(crate::StoreError::Unavailable(format!(
+                "the store did not write `{key}` after event `{event}`"
+            ))
+            .into());
         };
-        self.publish(&key, Some(&record)).await;
+        self.publish(&key, Some(&record));
         Ok(EventOutcome {
             key,
             record,
@@ -209,8 +210,9 @@ impl Dispatcher {
         })
     }
 
-    /// Tells local observers and the bus that `key` changed.
-    pub async fn publish(&self, key: &EntityKey, record: Option<&Record>) {
+    /// Tells local observers and the bus that `key` changed. Needs a Tokio runtime
+    /// when there is a bus.
+    pub fn publish(&self, key: &EntityKey, record: Option<&Record>) {
         for observer in self
             .observers
             .read()
@@ -228,9 +230,14 @@ impl Dispatcher {
             version: record.map_or(0, |r| r.version),
             origin: self.node,
         };
-        if let Err(e) = bus.publish(&change).await {
-            // The change is committed; other nodes resync when the bus returns.
-            tracing::warn!(error = %e, %key, "publishing a change failed");
-        }
+        // In its own task: the change is committed, and a client that goes away
+        // (dropping this request's future) must not keep other nodes from hearing.
+        let bus = bus.clone();
+        tokio::spawn(async move {
+            if let Err(e) = bus.publish(&change).await {
+                // Other nodes resync when the bus reports missed messages.
+                tracing::warn!(error = %e, entity = %change.entity, id = %change.id, "publishing a change failed");
+            }
+        });
     }
 }

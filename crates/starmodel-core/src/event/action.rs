@@ -31,11 +31,30 @@ pub struct Action {
 }
 
 impl Action {
-    /// An action on `path` (already percent-safe) with no arguments yet.
+    /// An action on `path` with no arguments yet. Characters that would end the
+    /// JavaScript string (`'`, `\`) or do not belong in a URL (spaces, controls)
+    /// are percent-encoded; everything else is kept as given.
     pub fn new(method: EventMethod, path: impl Into<String>) -> Self {
+        let path = path.into();
+        let url = if path
+            .bytes()
+            .any(|b| b == b'\'' || b == b'\\' || b <= b' ' || b == 0x7f)
+        {
+            let mut url = String::with_capacity(path.len() + 8);
+            for c in path.chars() {
+                if c == '\'' || c == '\\' || c <= ' ' || c == '\u{7f}' {
+                    let _ = write!(url, "%{:02X}", c as u32);
+                } else {
+                    url.push(c);
+                }
+            }
+            url
+        } else {
+            path
+        };
         Self {
             method,
-            url: path.into(),
+            url,
             has_query: false,
         }
     }
@@ -75,11 +94,9 @@ impl fmt::Display for Action {
 
 impl maud::Render for Action {
     fn render_to(&self, buffer: &mut String) {
-        // The URL is percent-encoded: `&` between arguments is the only character
-        // that needs escaping in HTML.
-        let _ = write!(buffer, "@{}('", self.method.action_name());
-        buffer.push_str(&self.url.replace('&', "&amp;"));
-        buffer.push_str("')");
+        // Arguments are percent-encoded, but `new` takes any path: escape it all.
+        let mut escaper = maud::Escaper::new(buffer);
+        let _ = write!(escaper, "{self}");
     }
 }
 
@@ -125,6 +142,15 @@ mod tests {
         assert_eq!(
             maud::html! { (a) }.into_string(),
             "@post('/x?a=1&amp;copy=2')"
+        );
+    }
+
+    #[test]
+    fn a_path_cannot_break_out_of_the_attribute() {
+        let a = Action::new(EventMethod::Post, "/x\"><script>' \\");
+        assert_eq!(
+            maud::html! { b "data-on:click"=(a) {} }.into_string(),
+            "<b data-on:click=\"@post('/x&quot;&gt;&lt;script&gt;%27%20%5C')\"></b>"
         );
     }
 

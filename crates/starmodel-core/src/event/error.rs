@@ -84,16 +84,6 @@ pub enum DispatchError {
         /// The event asked for.
         event: String,
     },
-    /// The event exists but not for this HTTP method (405).
-    #[error("event `{event}` of `{entity}` does not answer {method}")]
-    MethodNotAllowed {
-        /// The entity's name.
-        entity: String,
-        /// The event's name.
-        event: String,
-        /// The method used.
-        method: String,
-    },
     /// A record-scope instance that does not exist (404).
     #[error("no `{entity}` with id `{id}`")]
     NotFound {
@@ -117,7 +107,6 @@ impl DispatchError {
             DispatchError::UnknownEntity(_)
             | DispatchError::UnknownEvent { .. }
             | DispatchError::NotFound { .. } => StatusCode::NOT_FOUND,
-            DispatchError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             DispatchError::Event(e) => e.status(),
             DispatchError::Store(e) => e.status(),
         }

@@ -55,6 +55,10 @@ struct Inner {
     snapshot_lock: tokio::sync::Mutex<()>,
     /// Entities whose instances never expire nor get evicted.
     pinned: RwLock<Vec<Arc<str>>>,
+    /// The highest version ever written: an instance created again after it
+    /// expired, was evicted or deleted continues above it, so versions never go
+    /// back and viewers holding an old version still take the new state.
+    max_version: AtomicU64,
 }
 
 struct Slot {
@@ -123,6 +127,7 @@ impl MemoryStoreBuilder {
                 background: AtomicBool::new(false),
                 snapshot_lock: tokio::sync::Mutex::new(()),
                 pinned: RwLock::new(Vec::new()),
+                max_version: AtomicU64::new(0),
             }),
         };
         if let Some(path) = &self.snapshot {
@@ -130,6 +135,10 @@ impl MemoryStoreBuilder {
             let now = store.inner.now_ms();
             let mut slots = write(&store.inner.slots);
             for (key, record) in records {
+                store
+                    .inner
+                    .max_version
+                    .fetch_max(record.version, Ordering::Relaxed);
                 slots.insert(key, Arc::new(Slot::new(Some(record), now, false)));
             }
         }
@@ -375,9 +384,9 @@ impl MemoryStore {
         if generation == self.inner.saved.load(Ordering::SeqCst) {
             return Ok(());
         }
-        let records = self.inner.records();
-        let path = path.clone();
-        tokio::task::spawn_blocking(move || snapshot::write(&path, &records))
+        let (inner, path) = (self.inner.clone(), path.clone());
+        // Collecting holds the map's read lock: off the async workers, like the write.
+        tokio::task::spawn_blocking(move || snapshot::write(&path, &inner.records()))
             .await
             .map_err(|e| StoreError::Unavailable(format!("snapshot task failed: {e}")))??;
         self.inner.saved.store(generation, Ordering::SeqCst);
@@ -422,7 +431,11 @@ impl Store for MemoryStore {
                     UpdateOutcome::Deleted
                 }
                 Mutation::Put(value) => {
-                    let version = state.record.as_ref().map_or(0, |r| r.version) + 1;
+                    let version = match &state.record {
+                        Some(r) => r.version + 1,
+                        None => self.inner.max_version.load(Ordering::Relaxed) + 1,
+                    };
+                    self.inner.max_version.fetch_max(version, Ordering::Relaxed);
                     let record = Record { version, value };
                     state.record = Some(record.clone());
                     UpdateOutcome::Written(record)
@@ -430,6 +443,16 @@ impl Store for MemoryStore {
             };
             if !matches!(outcome, UpdateOutcome::Unchanged(_)) {
                 self.inner.generation.fetch_add(1, Ordering::Relaxed);
+            }
+            if state.record.is_none() {
+                // Nothing to keep (a failed first event, a delete): leave no empty
+                // slot behind. Writers queued on this slot see `removed` and retry.
+                state.removed = true;
+                drop(state);
+                let mut slots = write(&self.inner.slots);
+                if slots.get(key).is_some_and(|s| Arc::ptr_eq(s, &slot)) {
+                    slots.remove(key);
+                }
             }
             return Ok(outcome);
         }

@@ -54,7 +54,22 @@ async fn keep_and_delete() {
         UpdateOutcome::Deleted
     );
     assert_eq!(store.load(&k).await.unwrap(), None);
-    store.sweep();
+    assert!(store.is_empty(), "a delete leaves no slot");
+    let UpdateOutcome::Written(again) = increment(&store, &k).await else {
+        panic!("expected a write");
+    };
+    assert_eq!(again.version, 2, "versions never go back");
+}
+
+#[tokio::test]
+async fn failed_first_writes_leave_no_slot() {
+    let store = MemoryStore::new();
+    for i in 0..100 {
+        store
+            .update(&key(&i.to_string()), &mut |_| Mutation::Keep)
+            .await
+            .unwrap();
+    }
     assert!(store.is_empty());
 }
 
@@ -68,11 +83,12 @@ async fn idle_instances_expire() {
     assert!(store.load(&key("a")).await.unwrap().is_some());
     tokio::time::sleep(Duration::from_millis(80)).await;
     assert_eq!(store.load(&key("a")).await.unwrap(), None);
-    // A write after expiry starts from scratch.
+    // A write after expiry starts from scratch, at a version above the old one so
+    // viewers holding the old state take the new one.
     let UpdateOutcome::Written(r) = increment(&store, &key("a")).await else {
         panic!("expected a write");
     };
-    assert_eq!(r.version, 1);
+    assert_eq!(r.version, 2);
     assert_eq!(r.value["count"], 1);
 }
 

@@ -42,6 +42,11 @@ pub struct HTTPCounter2D {
 #[events]
 impl HTTPCounter2D {}
 
+#[derive(Entity, Clone, Default, Serialize, Deserialize)]
+pub struct Note {
+    pub text: String,
+}
+
 fn main() {
     assert_eq!(
         Form::action().set("a".to_owned(), 2).to_string(),
@@ -52,4 +57,18 @@ fn main() {
         "@post('/todo/a%20b%2F1/toggle')"
     );
     assert_eq!(HTTPCounter2D::NAME, "http_counter2_d");
+    assert_eq!(Note::action().clear().to_string(), "@post('/note/clear')");
+}
+
+mod elsewhere {
+    //! `#[events]` on an impl in another module than the entity.
+    use starmodel::prelude::*;
+
+    #[events]
+    impl super::Note {
+        #[event]
+        fn clear(&mut self) {
+            self.text.clear();
+        }
+    }
 }
