@@ -5,11 +5,12 @@
 //! | route | what |
 //! |---|---|
 //! | `POST /{entity}/{event}` | runs an event on the session's or the global instance |
-//! | `POST /{entity}/{id}/{event}` | runs an event on a record |
+//! | `POST /{entity}/{id}/{event}` | runs an event on a record (record entities are refused at build until records can be created) |
 //! | `GET /_starmodel/stream` | the page's live stream: every entity on the page, kept current |
 //! | `GET /_starmodel/datastar-<hash>.js` | the local Datastar bundle, when configured |
 //!
-//! A session layer gives every request a signed-cookie [`Session`]. Entities are
+//! Every request gets a signed-cookie [`Session`] (a new one sets the cookie on
+//! the response). Entities are
 //! extractors (`async fn index(counter: Counter)`), and [`page`] wraps a view in a
 //! shell that loads Datastar and opens the live stream.
 //!

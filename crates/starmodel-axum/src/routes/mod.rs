@@ -1,5 +1,7 @@
 //! The routes StarModel adds to an application: one per entity event, the page's
-//! live stream, the local Datastar bundle, and the session layer around them all.
+//! live stream and the local Datastar bundle. These read the session cookie
+//! themselves (only where the entity needs it); the session layer defined here
+//! wraps the application's own routes, for extractors and [`Session`](crate::Session).
 
 mod event;
 mod stream;
