@@ -17,7 +17,7 @@ use crate::context::AppContext;
 use crate::live::{LiveHub, spawn_bus_listener};
 use crate::routes;
 use crate::session::{SessionKeys, random_bytes, secret_from_file};
-use crate::view::{DatastarBundle, assets};
+use crate::view::DatastarBundle;
 
 /// How long the default memory store keeps an instance nobody touches (global
 /// entities are exempt).
@@ -108,6 +108,7 @@ pub struct StarModel {
     secure_cookies: bool,
     body_limit: usize,
     heartbeat: Duration,
+    bundle: Option<DatastarBundle>,
 }
 
 impl Default for StarModel {
@@ -141,6 +142,7 @@ impl StarModel {
             secure_cookies: false,
             body_limit: 1024 * 1024,
             heartbeat: Duration::from_secs(15),
+            bundle: None,
         }
     }
 
@@ -230,6 +232,13 @@ impl StarModel {
         self
     }
 
+    /// Where pages load Datastar from (default: `STARMODEL_DATASTAR_JS` if set,
+    /// else the CDN). A [`DatastarBundle::Local`] is served by this application.
+    pub fn datastar_bundle(mut self, bundle: DatastarBundle) -> Self {
+        self.bundle = Some(bundle);
+        self
+    }
+
     /// How often an idle live stream sends a comment to keep proxies from closing it.
     pub fn heartbeat(mut self, every: Duration) -> Self {
         self.heartbeat = every.max(Duration::from_millis(10));
@@ -305,7 +314,10 @@ impl StarModel {
             registry.insert(ty);
         }
         let secret = Self::secret_bytes(self.secret, self.bus.is_some())?;
-        assets::install_bundle(DatastarBundle::from_env().map_err(BuildError::Datastar)?);
+        let bundle = match self.bundle {
+            Some(b) => b,
+            None => DatastarBundle::from_env().map_err(BuildError::Datastar)?,
+        };
 
         // Without a bus this node is the only one: changes need no publishing
         // beyond the live hub.
@@ -324,6 +336,7 @@ impl StarModel {
             heartbeat: self.heartbeat,
             shutdown: tokio::sync::watch::channel(false).0,
             stores,
+            bundle: Arc::new(bundle),
         });
         // StarModel's own routes resolve the session themselves; the session layer
         // serves the application's routes (extractors, `Session`).

@@ -8,6 +8,7 @@ use tokio::sync::watch;
 
 use crate::live::LiveHub;
 use crate::session::SessionKeys;
+use crate::view::DatastarBundle;
 
 pub(crate) struct AppContext {
     pub(crate) dispatcher: Arc<Dispatcher>,
@@ -17,6 +18,7 @@ pub(crate) struct AppContext {
     pub(crate) heartbeat: Duration,
     pub(crate) shutdown: watch::Sender<bool>,
     pub(crate) stores: Vec<Arc<dyn Store>>,
+    pub(crate) bundle: Arc<DatastarBundle>,
 }
 
 impl AppContext {

@@ -371,3 +371,46 @@ async fn global_entities_outlive_the_session_ttl() {
         "the idle session's counter expired"
     );
 }
+
+#[tokio::test]
+async fn each_app_serves_its_own_datastar_bundle() {
+    use starmodel::web::view::DatastarBundle;
+    let local = builder()
+        .datastar_bundle(DatastarBundle::local(bytes::Bytes::from_static(
+            b"// Datastar v1.0.4\n",
+        )))
+        .build()
+        .unwrap()
+        .router();
+    let cdn = builder()
+        .datastar_bundle(DatastarBundle::Cdn)
+        .build()
+        .unwrap()
+        .router();
+
+    let page = send(&local, Request::get("/").body(Body::empty()).unwrap()).await;
+    let src = page
+        .body
+        .split("src=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(src.starts_with("/_starmodel/datastar-"), "{src}");
+    let js = send(&local, Request::get(&src).body(Body::empty()).unwrap()).await;
+    assert_eq!(js.status, StatusCode::OK);
+    assert_eq!(js.body, "// Datastar v1.0.4\n");
+    assert_eq!(
+        js.headers["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+
+    let page = send(&cdn, Request::get("/").body(Body::empty()).unwrap()).await;
+    assert!(
+        page.body
+            .contains("https://cdn.jsdelivr.net/gh/starfederation/datastar@1.0.4")
+    );
+    assert!(page.body.contains("integrity=\"sha384-"));
+}

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use starmodel::web::view::DATASTAR_JS_ENV;
+use starmodel::web::view::{DATASTAR_JS_ENV, DatastarBundle};
 
 const NODE_TEST: &str = "tests/browser/counter.test.mjs";
 
@@ -119,39 +119,22 @@ fn counter_page_in_headless_chromium() {
         return;
     }
 
-    if std::env::var_os(DATASTAR_JS_ENV).is_none_or(|p| p.is_empty()) {
-        // The application reads the bundle's path from the environment, and
-        // setting this process's environment takes `unsafe` (which the workspace
-        // forbids): run this same test again in a child process that has it.
-        let out = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "counter_page_in_headless_chromium",
-                "--exact",
-                "--nocapture",
-            ])
-            .env(DATASTAR_JS_ENV, bundle.unwrap())
-            .output()
-            .unwrap();
-        print_output("browser test (with the Datastar bundle)", &out);
-        assert!(
-            out.status.success(),
-            "the browser test failed: {}",
-            out.status
-        );
-        return;
-    }
-
+    let bundle = bundle.expect("checked above");
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap()
-        .block_on(run_node_test(&root));
+        .block_on(run_node_test(&root, &bundle));
 }
 
-async fn run_node_test(root: &Path) {
+async fn run_node_test(root: &Path, bundle: &Path) {
     let data = tempfile::tempdir().unwrap();
-    let app = showcase::app(data.path()).unwrap().build().unwrap();
+    let app = showcase::app(data.path())
+        .unwrap()
+        .datastar_bundle(DatastarBundle::from_file(bundle).unwrap())
+        .build()
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base_url = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

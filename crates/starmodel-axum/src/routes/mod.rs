@@ -18,7 +18,7 @@ use starmodel_core::Scope;
 
 use crate::context::AppContext;
 use crate::error::ErrorResponse;
-use crate::view::{DatastarBundle, bundle, serve_bundle};
+use crate::view::{DatastarBundle, serve_bundle, with_bundle};
 
 /// The path of the page-level live stream.
 pub const STREAM_PATH: &str = "/_starmodel/stream";
@@ -67,8 +67,9 @@ pub(crate) fn routes(ctx: &Arc<AppContext>) -> Router {
         STREAM_PATH,
         get(move |req: Request| stream::open(c.clone(), req)),
     );
-    if let DatastarBundle::Local { url, .. } = bundle() {
-        router = router.route(url, get(serve_bundle));
+    if let DatastarBundle::Local { url, .. } = &*ctx.bundle {
+        let c = ctx.clone();
+        router = router.route(url, get(move || async move { serve_bundle(&c.bundle) }));
     }
     router
 }
@@ -81,8 +82,9 @@ pub(crate) async fn session_layer(ctx: Arc<AppContext>, mut req: Request, next: 
         .is_new()
         .then(|| ctx.sessions.set_cookie(session.id()));
     req.extensions_mut().insert(session);
+    let bundle = ctx.bundle.clone();
     req.extensions_mut().insert(ctx);
-    let mut response = next.run(req).await;
+    let mut response = with_bundle(bundle, next.run(req)).await;
     if let Some(cookie) = cookie {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }

@@ -1,8 +1,13 @@
 //! Where the Datastar bundle comes from: the official CDN with Subresource
-//! Integrity (the default), or a local copy named by `STARMODEL_DATASTAR_JS`,
-//! served by the application under a content-hashed URL with immutable caching.
+//! Integrity (the default), or a local copy (named by `STARMODEL_DATASTAR_JS` or
+//! given to the builder), served by the application under a content-hashed URL
+//! with immutable caching.
+//!
+//! Each application has its own; pages find it through a task-local the session
+//! layer sets around the application's handlers.
 
-use std::sync::OnceLock;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
@@ -45,21 +50,22 @@ impl DatastarBundle {
             None => Ok(Self::Cdn),
             Some(path) if path.is_empty() => Ok(Self::Cdn),
             Some(path) => {
-                let bytes = std::fs::read(&path).map_err(|e| {
-                    format!(
-                        "{DATASTAR_JS_ENV}=`{}` cannot be read: {e}",
-                        std::path::Path::new(&path).display()
-                    )
-                })?;
-                if !bytes.starts_with(b"// Datastar v1.0.4") {
-                    tracing::warn!(
-                        "{DATASTAR_JS_ENV} does not start with `// Datastar v1.0.4`; \
-                         StarModel speaks the v1.0.4 protocol"
-                    );
-                }
-                Ok(Self::local(Bytes::from(bytes)))
+                Self::from_file(path.as_ref()).map_err(|e| format!("{DATASTAR_JS_ENV}: {e}"))
             }
         }
+    }
+
+    /// A local bundle read from `path`.
+    pub fn from_file(path: &Path) -> Result<Self, String> {
+        let bytes =
+            std::fs::read(path).map_err(|e| format!("`{}` cannot be read: {e}", path.display()))?;
+        if !bytes.starts_with(b"// Datastar v1.0.4") {
+            tracing::warn!(
+                "`{}` does not start with `// Datastar v1.0.4`; StarModel speaks the v1.0.4 protocol",
+                path.display()
+            );
+        }
+        Ok(Self::local(Bytes::from(bytes)))
     }
 
     /// A local bundle with these bytes.
@@ -81,29 +87,36 @@ impl DatastarBundle {
     }
 }
 
-static BUNDLE: OnceLock<DatastarBundle> = OnceLock::new();
+tokio::task_local! {
+    static CURRENT: Arc<DatastarBundle>;
+}
 
-/// The process-wide bundle configuration (the environment variable is process-wide
-/// too). The application builder sets it first; a page rendered outside any
-/// application reads the environment.
-pub(crate) fn bundle() -> &'static DatastarBundle {
-    BUNDLE.get_or_init(|| {
+/// Runs `f` with `bundle` as the bundle pages rendered inside it load.
+pub(crate) async fn with_bundle<F: Future>(bundle: Arc<DatastarBundle>, f: F) -> F::Output {
+    CURRENT.scope(bundle, f).await
+}
+
+/// Calls `f` with the bundle of the application serving this request; outside
+/// any application (a page rendered in a unit test), the one the environment
+/// names.
+pub(crate) fn with_current<R>(f: impl FnOnce(&DatastarBundle) -> R) -> R {
+    static FROM_ENV: OnceLock<DatastarBundle> = OnceLock::new();
+    let mut f = Some(f);
+    if let Ok(r) = CURRENT.try_with(|b| (f.take().expect("called once"))(b)) {
+        return r;
+    }
+    let bundle = FROM_ENV.get_or_init(|| {
         DatastarBundle::from_env().unwrap_or_else(|e| {
             tracing::error!("{e}; pages load Datastar from the CDN");
             DatastarBundle::Cdn
         })
-    })
+    });
+    (f.take().expect("called once"))(bundle)
 }
 
-/// Installs `config` unless a configuration is in force already; returns the one
-/// in force.
-pub(crate) fn install_bundle(config: DatastarBundle) -> &'static DatastarBundle {
-    BUNDLE.get_or_init(|| config)
-}
-
-/// Answers the local bundle's hashed URL.
-pub(crate) async fn serve_bundle() -> Response {
-    match bundle() {
+/// Answers a local bundle's hashed URL.
+pub(crate) fn serve_bundle(bundle: &DatastarBundle) -> Response {
+    match bundle {
         DatastarBundle::Local { bytes, .. } => {
             let mut r = Response::new(Body::from(bytes.clone()));
             let h = r.headers_mut();

@@ -30,7 +30,7 @@ mod page;
 mod render;
 
 pub use assets::{DATASTAR_CDN_URL, DATASTAR_JS_ENV, DATASTAR_SRI, DatastarBundle};
-pub(crate) use assets::{bundle, serve_bundle};
+pub(crate) use assets::{serve_bundle, with_bundle};
 pub use page::{live_stream, page, page_titled};
 pub(crate) use render::namespaced_json;
 pub use render::render_entity;

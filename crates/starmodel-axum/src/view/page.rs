@@ -1,6 +1,6 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use super::assets::{DatastarBundle, bundle};
+use super::assets::{DatastarBundle, with_current};
 use crate::error::{ERROR_ELEMENT_ID, ERROR_HEADER};
 use crate::routes::STREAM_PATH;
 
@@ -65,13 +65,13 @@ pub fn page_titled(title: &str, body: Markup) -> Markup {
                 link rel="icon" href="data:,";
                 style { (PreEscaped(STYLE)) }
                 script { (PreEscaped(glue())) }
-                @match bundle() {
-                    DatastarBundle::Cdn => {
+                (with_current(|bundle| match bundle {
+                    DatastarBundle::Cdn => html! {
                         script type="module" src=(super::DATASTAR_CDN_URL)
                             integrity=(super::DATASTAR_SRI) crossorigin="anonymous" {}
-                    }
-                    local => { script type="module" src=(local.url()) {} }
-                }
+                    },
+                    local => html! { script type="module" src=(local.url()) {} },
+                }))
             }
             body {
                 div .starmodel-offline-banner role="status" { "Connection lost — reconnecting…" }
