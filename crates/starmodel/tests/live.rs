@@ -264,3 +264,39 @@ async fn an_instance_recreated_after_expiry_still_reaches_its_viewers() {
         .expect("the new state reaches the open stream");
     assert_eq!(after.signals()["counter"]["count"], 1);
 }
+
+#[tokio::test]
+async fn watched_instances_get_their_new_state_from_the_stream_only() {
+    let router = router();
+    let cookie = session(&router).await;
+    // Unwatched: the event's response carries the new signals.
+    let res = send(
+        &router,
+        event("POST", "/counter/increment", Some(&cookie), "{}"),
+    )
+    .await;
+    assert_eq!(parse_sse(&res.body)[0].signals()["counter"]["count"], 1);
+
+    let mut stream = open_stream(&router, Some(&cookie), r#"{"counter":{}}"#).await;
+    stream.next(WAIT).await.unwrap();
+    let res = send(
+        &router,
+        event("POST", "/counter/increment", Some(&cookie), "{}"),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(parse_sse(&res.body).is_empty(), "{}", res.body);
+    assert_eq!(
+        stream.next(WAIT).await.unwrap().signals()["counter"]["count"],
+        2
+    );
+    // Markup still comes with the response.
+    let res = send(
+        &router,
+        event("POST", "/counter/shout?text=x", Some(&cookie), "{}"),
+    )
+    .await;
+    let events = parse_sse(&res.body);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].event, "datastar-patch-elements");
+}

@@ -83,6 +83,13 @@ impl LiveHub {
         });
     }
 
+    /// `true` while a live stream watches `key`.
+    pub(crate) fn is_watched(&self, key: &EntityKey) -> bool {
+        self.topics()
+            .get(key)
+            .is_some_and(|tx| tx.receiver_count() > 0)
+    }
+
     /// Drops the channels of `keys` that nobody watches any more.
     pub(crate) fn release(&self, keys: &[EntityKey]) {
         let mut topics = self.topics_mut();

@@ -176,8 +176,14 @@ async fn run(
         .map_err(|e| ErrorResponse::from_dispatch(&e))?;
 
     let mut body = Vec::with_capacity(128);
-    let signals = PatchSignals::new(namespaced_json(ty.name(), &outcome.record.value));
-    let mut encoded = signals.write_to(&mut body);
+    // When a live stream watches this instance, it delivers the new state, in
+    // order with every other change; echoing it here too could arrive after a
+    // later change on the stream (two quick clicks) and put the page back.
+    let mut encoded = Ok(());
+    if !ctx.hub.is_watched(&outcome.key) {
+        let signals = PatchSignals::new(namespaced_json(ty.name(), &outcome.record.value));
+        encoded = signals.write_to(&mut body);
+    }
     if let EventOutput::Elements(html) = outcome.output {
         let mut patch = PatchElements::new(html);
         if let Some(selector) = spec.selector {
