@@ -414,3 +414,20 @@ async fn each_app_serves_its_own_datastar_bundle() {
     );
     assert!(page.body.contains("integrity=\"sha384-"));
 }
+
+#[tokio::test]
+async fn page_views_renew_the_session_cookie() {
+    let router = router();
+    let cookie = session(&router).await;
+    let page = Request::get("/")
+        .header("cookie", &cookie)
+        .body(Body::empty())
+        .unwrap();
+    let res = send(&router, page).await;
+    let renewed = res.headers["set-cookie"].to_str().unwrap();
+    assert!(
+        renewed.starts_with(&cookie),
+        "the same session, renewed: {renewed}"
+    );
+    assert!(renewed.contains("Max-Age="));
+}

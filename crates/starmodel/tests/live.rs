@@ -300,3 +300,41 @@ async fn watched_instances_get_their_new_state_from_the_stream_only() {
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].event, "datastar-patch-elements");
 }
+
+#[tokio::test]
+async fn serving_stops_gracefully_and_saves_the_snapshot() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = dir.path().join("snapshot.json");
+    let app = builder()
+        .memory_store(MemoryStore::builder().snapshot(&snapshot).build().unwrap())
+        .build()
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.serve_with_shutdown(listener, async {
+        let _ = stopped.await;
+    }));
+
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(
+        b"POST /tally/add?amount=7 HTTP/1.1\r\nhost: x\r\ndatastar-request: true\r\n\
+          content-length: 0\r\nconnection: close\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut reply = String::new();
+    tcp.read_to_string(&mut reply).await.unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+
+    stop.send(()).unwrap();
+    tokio::time::timeout(WAIT, server)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let saved = std::fs::read_to_string(&snapshot).unwrap();
+    assert!(saved.contains(r#""total":7"#), "{saved}");
+}

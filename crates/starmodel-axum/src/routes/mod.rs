@@ -78,15 +78,21 @@ pub(crate) fn routes(ctx: &Arc<AppContext>) -> Router {
 /// context to handlers, and sets the cookie of a new session.
 pub(crate) async fn session_layer(ctx: Arc<AppContext>, mut req: Request, next: Next) -> Response {
     let session = ctx.sessions.session(req.headers());
-    let cookie = session
-        .is_new()
-        .then(|| ctx.sessions.set_cookie(session.id()));
+    let (fresh, id) = (session.is_new(), session.id().clone());
     req.extensions_mut().insert(session);
     let bundle = ctx.bundle.clone();
-    req.extensions_mut().insert(ctx);
+    req.extensions_mut().insert(ctx.clone());
     let mut response = with_bundle(bundle, next.run(req)).await;
-    if let Some(cookie) = cookie {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
+    // A new session sets its cookie; every page served renews it, so its
+    // Max-Age counts from the last visit rather than the first.
+    let page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if fresh || page {
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, ctx.sessions.set_cookie(&id));
     }
     response
 }
