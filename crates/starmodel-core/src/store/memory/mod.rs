@@ -245,8 +245,15 @@ impl Inner {
             .filter(|(_, s)| !s.pinned())
             .map(|(k, s)| (s.last_access_ms.load(Ordering::Relaxed), k.clone()))
             .collect();
-        by_age.sort_unstable_by_key(|(t, _)| *t);
         let excess = slots.len() - target;
+        // Only the oldest `excess` need ordering (plus a margin for busy slots):
+        // a linear selection, not a sort of every key under the write lock.
+        let wanted = (excess + excess / 4 + 1).min(by_age.len());
+        if wanted < by_age.len() {
+            by_age.select_nth_unstable_by_key(wanted, |(t, _)| *t);
+            by_age.truncate(wanted);
+        }
+        by_age.sort_unstable_by_key(|(t, _)| *t);
         let mut evicted = 0;
         for (_, key) in by_age {
             if evicted == excess {
