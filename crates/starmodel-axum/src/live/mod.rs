@@ -9,11 +9,11 @@
 //! stream watches them.
 
 use std::collections::HashMap;
-use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 
 use bytes::Bytes;
 use futures_util::StreamExt;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use starmodel_core::app::CommitObserver;
 use starmodel_core::{BusEvent, DispatchError, Dispatcher, EntityKey, Record};
 use starmodel_datastar::{DatastarEvent, PatchSignals};
@@ -26,6 +26,8 @@ use crate::view::namespaced_json;
 pub(crate) struct Frame {
     pub(crate) version: u64,
     pub(crate) bytes: Bytes,
+    /// The state itself, to tell which keys the next state removes.
+    state: Arc<Value>,
 }
 
 /// `None` until the first state is loaded.
@@ -41,6 +43,41 @@ pub(crate) fn encode_state(entity: &str, state: &Value) -> Bytes {
     PatchSignals::new(namespaced_json(entity, state))
         .to_bytes()
         .unwrap_or_default()
+}
+
+/// The keys of `old` (recursively through objects) that `new` no longer has, as a
+/// merge patch of nulls; `None` when nothing was removed.
+///
+/// Datastar merges signal patches, so a key missing from the new state (a map
+/// entry removed, a field skipped when empty) would otherwise stay on the page.
+fn removed_keys(old: &Value, new: &Value) -> Option<Value> {
+    let (Value::Object(old), Value::Object(new)) = (old, new) else {
+        return None;
+    };
+    let mut patch = Map::new();
+    for (key, was) in old {
+        match new.get(key) {
+            None => {
+                patch.insert(key.clone(), Value::Null);
+            }
+            Some(now) => {
+                if let Some(inner) = removed_keys(was, now) {
+                    patch.insert(key.clone(), inner);
+                }
+            }
+        }
+    }
+    (!patch.is_empty()).then_some(Value::Object(patch))
+}
+
+/// The frame for `state`: removals since `previous` (if any), then the state.
+fn encode_frame(entity: &str, previous: Option<&Value>, state: &Value) -> Bytes {
+    let Some(removals) = previous.and_then(|p| removed_keys(p, state)) else {
+        return encode_state(entity, state);
+    };
+    let mut bytes = encode_state(entity, &removals).to_vec();
+    bytes.extend_from_slice(&encode_state(entity, state));
+    Bytes::from(bytes)
 }
 
 impl LiveHub {
@@ -74,9 +111,11 @@ impl LiveHub {
             {
                 return false;
             }
+            let previous = current.as_ref().map(|f| &*f.state);
             let f = frame.get_or_insert_with(|| Frame {
                 version: record.version,
-                bytes: encode_state(&key.entity, &record.value),
+                bytes: encode_frame(&key.entity, previous, &record.value),
+                state: Arc::new(record.value.clone()),
             });
             *current = Some(f.clone());
             true
@@ -188,6 +227,35 @@ mod tests {
             frame.bytes,
             "event: datastar-patch-signals\ndata: signals {\"counter\":{\"count\":2}}\n\n"
         );
+    }
+
+    #[test]
+    fn removed_keys_are_nulled_before_the_new_state() {
+        let hub = LiveHub::default();
+        let key = EntityKey::new("todos", "s1");
+        let rx = hub.subscribe(&key);
+        let with = |value| Record { version: 0, value };
+        hub.offer(
+            &key,
+            &Record {
+                version: 1,
+                ..with(json!({"items": {"a": 1, "b": 2}, "n": 2}))
+            },
+        );
+        hub.offer(
+            &key,
+            &Record {
+                version: 2,
+                ..with(json!({"items": {"b": 2}, "n": 1}))
+            },
+        );
+        let frame = rx.borrow().clone().expect("a frame");
+        assert_eq!(
+            frame.bytes,
+            "event: datastar-patch-signals\ndata: signals {\"todos\":{\"items\":{\"a\":null}}}\n\n\
+             event: datastar-patch-signals\ndata: signals {\"todos\":{\"items\":{\"b\":2},\"n\":1}}\n\n"
+        );
+        assert_eq!(removed_keys(&json!({"a": [1]}), &json!({"a": []})), None);
     }
 
     #[test]
