@@ -31,11 +31,11 @@ pub(crate) struct Frame {
 }
 
 /// `None` until the first state is loaded.
-pub(crate) type Slot = Option<Frame>;
+pub(crate) type Latest = Option<Frame>;
 
 #[derive(Default)]
 pub(crate) struct LiveHub {
-    topics: RwLock<HashMap<EntityKey, watch::Sender<Slot>>>,
+    topics: RwLock<HashMap<EntityKey, watch::Sender<Latest>>>,
 }
 
 /// Encodes `{"<entity>": state}` as a `datastar-patch-signals` event.
@@ -81,16 +81,16 @@ fn encode_frame(entity: &str, previous: Option<&Value>, state: &Value) -> Bytes 
 }
 
 impl LiveHub {
-    fn topics(&self) -> RwLockReadGuard<'_, HashMap<EntityKey, watch::Sender<Slot>>> {
+    fn topics(&self) -> RwLockReadGuard<'_, HashMap<EntityKey, watch::Sender<Latest>>> {
         self.topics.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn topics_mut(&self) -> RwLockWriteGuard<'_, HashMap<EntityKey, watch::Sender<Slot>>> {
+    fn topics_mut(&self) -> RwLockWriteGuard<'_, HashMap<EntityKey, watch::Sender<Latest>>> {
         self.topics.write().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// A receiver for `key`'s states, creating the channel when absent.
-    pub(crate) fn subscribe(&self, key: &EntityKey) -> watch::Receiver<Slot> {
+    pub(crate) fn subscribe(&self, key: &EntityKey) -> watch::Receiver<Latest> {
         self.topics_mut()
             .entry(key.clone())
             .or_insert_with(|| watch::channel(None).0)
