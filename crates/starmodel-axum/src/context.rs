@@ -24,15 +24,8 @@ pub(crate) struct AppContext {
 impl AppContext {
     /// Ends every live stream (their browsers reconnect to the next server).
     pub(crate) fn begin_shutdown(&self) {
+        self.hub.close();
         self.shutdown.send_replace(true);
-    }
-
-    /// Resolves once shutdown began.
-    pub(crate) fn shutting_down(&self) -> impl Future<Output = ()> + Send + 'static {
-        let mut rx = self.shutdown.subscribe();
-        async move {
-            let _ = rx.wait_for(|down| *down).await;
-        }
     }
 
     /// Writes every store's buffered state (memory snapshots).

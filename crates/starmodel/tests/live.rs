@@ -142,8 +142,11 @@ async fn shutdown_ends_streams() {
     let mut stream = open_stream(&router, None, r#"{"tally":{}}"#).await;
     stream.next(WAIT).await.unwrap();
     assert!(!stream.ended(Duration::from_millis(50)).await);
+    let mut watching_nothing = open_stream(&router, None, "{}").await;
+    assert!(!watching_nothing.ended(Duration::from_millis(50)).await);
     app.shutdown().await;
     assert!(stream.ended(WAIT).await);
+    assert!(watching_nothing.ended(WAIT).await);
 }
 
 #[tokio::test]

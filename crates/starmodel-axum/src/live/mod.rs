@@ -8,7 +8,12 @@
 //! skips straight to the current state (coalescing). Channels exist only while a
 //! stream watches them.
 
+mod body;
+
+pub(crate) use body::LiveBody;
+
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 
 use bytes::Bytes;
@@ -36,6 +41,8 @@ pub(crate) type Latest = Option<Frame>;
 #[derive(Default)]
 pub(crate) struct LiveHub {
     topics: RwLock<HashMap<EntityKey, watch::Sender<Latest>>>,
+    /// Set on shutdown: no channel is created any more.
+    closed: AtomicBool,
 }
 
 /// Encodes `{"<entity>": state}` as a `datastar-patch-signals` event.
@@ -89,12 +96,31 @@ impl LiveHub {
         self.topics.write().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// A receiver for `key`'s states, creating the channel when absent.
-    pub(crate) fn subscribe(&self, key: &EntityKey) -> watch::Receiver<Latest> {
-        self.topics_mut()
-            .entry(key.clone())
-            .or_insert_with(|| watch::channel(None).0)
-            .subscribe()
+    /// A receiver for `key`'s states, creating the channel when absent; `None`
+    /// once the hub is closed.
+    pub(crate) fn subscribe(&self, key: &EntityKey) -> Option<watch::Receiver<Latest>> {
+        let mut topics = self.topics_mut();
+        if self.is_closed() {
+            return None;
+        }
+        Some(
+            topics
+                .entry(key.clone())
+                .or_insert_with(|| watch::channel(None).0)
+                .subscribe(),
+        )
+    }
+
+    /// Ends every live stream: their channels close, so each wakes and finishes.
+    pub(crate) fn close(&self) {
+        let mut topics = self.topics_mut();
+        self.closed.store(true, Ordering::SeqCst);
+        topics.clear();
+    }
+
+    /// `true` after [`close`](Self::close).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Relaxed)
     }
 
     /// Offers a state; it replaces the channel's value only when newer, so a slow
@@ -218,7 +244,7 @@ mod tests {
     fn newer_states_replace_older_ones_only() {
         let hub = LiveHub::default();
         let key = EntityKey::new("counter", "global");
-        let rx = hub.subscribe(&key);
+        let rx = hub.subscribe(&key).unwrap();
         hub.offer(&key, &record(2, 2));
         hub.offer(&key, &record(1, 1));
         let frame = rx.borrow().clone().expect("a frame");
@@ -233,7 +259,7 @@ mod tests {
     fn removed_keys_are_nulled_before_the_new_state() {
         let hub = LiveHub::default();
         let key = EntityKey::new("todos", "s1");
-        let rx = hub.subscribe(&key);
+        let rx = hub.subscribe(&key).unwrap();
         let with = |value| Record { version: 0, value };
         hub.offer(
             &key,
@@ -262,7 +288,7 @@ mod tests {
     fn channels_live_while_watched() {
         let hub = LiveHub::default();
         let key = EntityKey::new("counter", "global");
-        let rx = hub.subscribe(&key);
+        let rx = hub.subscribe(&key).unwrap();
         hub.release(std::slice::from_ref(&key));
         assert_eq!(hub.len(), 1);
         drop(rx);

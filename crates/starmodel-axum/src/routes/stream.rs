@@ -2,37 +2,43 @@
 //! entity the page shows (found among the signals the browser sends with the
 //! request), starting with their full current state.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
-use bytes::{Bytes, BytesMut};
-use futures_util::future::ready;
-use futures_util::stream::{self, StreamExt};
+use bytes::BytesMut;
 use http::{HeaderValue, Method, StatusCode};
 use starmodel_core::entity::GLOBAL_ID;
 use starmodel_core::{EntityId, EntityKey, Scope};
-use tokio_stream::wrappers::{IntervalStream, WatchStream};
+use tokio::sync::watch;
+use tokio_stream::wrappers::WatchStream;
 
 use crate::context::AppContext;
 use crate::error::ErrorResponse;
-use crate::live::LiveHub;
+use crate::live::{Latest, LiveBody, LiveHub};
 
-/// Releases a stream's channels when the stream is dropped.
-struct Watching {
+/// Holds a stream's receivers until its body (which then takes them over)
+/// exists, releasing their channels if the request is dropped before.
+struct Pending {
     hub: Arc<LiveHub>,
     keys: Vec<EntityKey>,
+    receivers: Vec<watch::Receiver<Latest>>,
 }
 
-impl Drop for Watching {
-    fn drop(&mut self) {
-        self.hub.release(&self.keys);
+impl Pending {
+    fn take(mut self) -> Vec<watch::Receiver<Latest>> {
+        self.keys.clear();
+        std::mem::take(&mut self.receivers)
     }
 }
 
-const HEARTBEAT: &[u8] = b": keep-alive\n\n";
+impl Drop for Pending {
+    fn drop(&mut self) {
+        self.receivers.clear();
+        self.hub.release(&self.keys);
+    }
+}
 
 pub(super) async fn open(ctx: Arc<AppContext>, req: Request) -> Response {
     let datastar = starmodel_datastar::is_datastar_request(req.headers());
@@ -65,14 +71,26 @@ pub(super) async fn open(ctx: Arc<AppContext>, req: Request) -> Response {
         .collect();
 
     // Subscribe first, then load: a commit in between is newer than the load and
-    // wins in the channel, so nothing is missed. The guard exists before the first
-    // await, so a client gone during the load leaves no channel behind.
-    let mut receivers: Vec<_> = keys.iter().map(|k| ctx.hub.subscribe(k)).collect();
-    let watching = Watching {
-        hub: ctx.hub.clone(),
-        keys,
+    // wins in the channel, so nothing is missed. The body owns the receivers and
+    // releases them when dropped, even if the client leaves during the load.
+    let Some(receivers) = keys
+        .iter()
+        .map(|k| ctx.hub.subscribe(k))
+        .collect::<Option<Vec<_>>>()
+    else {
+        return ErrorResponse::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server is shutting down",
+        )
+        .datastar(datastar)
+        .into_response();
     };
-    for key in &watching.keys {
+    let pending = Pending {
+        hub: ctx.hub.clone(),
+        keys: keys.clone(),
+        receivers,
+    };
+    for key in &keys {
         if let Err(e) = ctx.hub.refresh(&ctx.dispatcher, key).await {
             // Datastar retries the stream; a stream without the state would not.
             return ErrorResponse::new(e.status(), format!("live state unavailable: {e}"))
@@ -80,27 +98,25 @@ pub(super) async fn open(ctx: Arc<AppContext>, req: Request) -> Response {
                 .into_response();
         }
     }
+    let mut receivers = pending.take();
     let mut first = BytesMut::new();
     for rx in &mut receivers {
         if let Some(frame) = rx.borrow_and_update().as_ref() {
             first.extend_from_slice(&frame.bytes);
         }
     }
-    let changes = stream::select_all(
+    let start = tokio::time::Instant::now() + ctx.heartbeat;
+    let body = LiveBody::new(
+        first.freeze(),
         receivers
             .into_iter()
-            .map(|rx| WatchStream::from_changes(rx).filter_map(|f| ready(f.map(|f| f.bytes)))),
+            .map(WatchStream::from_changes)
+            .collect(),
+        tokio::time::interval_at(start, ctx.heartbeat),
+        WatchStream::from_changes(ctx.shutdown.subscribe()),
+        ctx.hub.clone(),
+        keys,
     );
-    let mut interval = tokio::time::interval(ctx.heartbeat);
-    interval.reset();
-    let heartbeats = IntervalStream::new(interval).map(|_| Bytes::from_static(HEARTBEAT));
-    let body = stream::once(async move { first.freeze() })
-        .chain(stream::select(changes, heartbeats))
-        .take_until(ctx.shutting_down())
-        .map(move |bytes| {
-            let _keep = &watching;
-            Ok::<_, Infallible>(bytes)
-        });
     let mut response = Response::new(Body::from_stream(body));
     response
         .headers_mut()
