@@ -15,6 +15,10 @@
 //! Nothing here speaks HTTP beyond the `http` types used for methods and status codes;
 //! the web adapter (`starmodel-axum`) and the stores for other engines build on it.
 //!
+//! | feature | what it adds |
+//! |---|---|
+//! | `maud` (off; the `starmodel` façade turns it on) | `maud::Markup` as an event result; `maud::Render` for [`SignalRef`] and [`Action`] |
+//!
 //! ```
 //! use starmodel_core::{EntityKey, MemoryStore, Mutation, Store};
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {

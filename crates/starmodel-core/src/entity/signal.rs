@@ -34,6 +34,7 @@ impl fmt::Display for SignalRef {
     }
 }
 
+#[cfg(feature = "maud")]
 impl maud::Render for SignalRef {
     fn render_to(&self, buffer: &mut String) {
         buffer.push('$');

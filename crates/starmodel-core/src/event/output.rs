@@ -14,8 +14,8 @@ pub enum EventOutput {
 
 /// Converts an event method's return value into an [`EventOutput`].
 ///
-/// Implemented for `()`, `maud::Markup` and `Result<T, E>` where the error is shown
-/// to the user (status 422, its `Display` text as the message).
+/// Implemented for `()`, `maud::Markup` (feature `maud`) and `Result<T, E>` where
+/// the error is shown to the user (status 422, its `Display` text as the message).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be returned from an event",
     note = "an event returns `()`, `Markup` or `Result<T, E>` where `T` is one of those and `E: Display`"
@@ -31,6 +31,7 @@ impl IntoEventOutput for () {
     }
 }
 
+#[cfg(feature = "maud")]
 impl IntoEventOutput for maud::Markup {
     fn into_event_output(self) -> Result<EventOutput, EventError> {
         Ok(EventOutput::Elements(self.into_string()))
