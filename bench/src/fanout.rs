@@ -16,16 +16,15 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::Incoming;
-use hyper::client::conn::http1::{self, SendRequest};
+use hyper::client::conn::http1::SendRequest;
 use hyper::header::{ACCEPT, CONTENT_TYPE, HOST, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinHandle;
 
 use crate::BoxError;
 use crate::fanout_report::{FanoutReport, FanoutRun, RoundSummary};
+use crate::load::connect;
 use crate::report;
 use crate::servers::{self, Server, ServerProcess};
 
@@ -406,16 +405,7 @@ type OpenStream = (SendRequest<Empty<Bytes>>, Incoming, SseTotals, i64);
 
 /// Connects, asks for the live stream, and reads up to its first event.
 async fn open_stream(addr: SocketAddr, host: HeaderValue) -> Result<OpenStream, String> {
-    let stream = TcpStream::connect(addr)
-        .await
-        .map_err(|e| format!("connect: {e}"))?;
-    stream
-        .set_nodelay(true)
-        .map_err(|e| format!("nodelay: {e}"))?;
-    let (mut sender, conn) = http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| format!("handshake: {e}"))?;
-    tokio::spawn(conn);
+    let mut sender = connect(addr).await?;
     let request = Request::get(STREAM_URI)
         .header(HOST, host)
         .header("datastar-request", "true")
@@ -473,17 +463,10 @@ struct Poster {
 
 impl Poster {
     async fn connect(addr: SocketAddr, host: HeaderValue) -> Result<Self, String> {
-        let stream = TcpStream::connect(addr)
-            .await
-            .map_err(|e| format!("connect: {e}"))?;
-        stream
-            .set_nodelay(true)
-            .map_err(|e| format!("nodelay: {e}"))?;
-        let (sender, conn) = http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| format!("handshake: {e}"))?;
-        tokio::spawn(conn);
-        Ok(Self { sender, host })
+        Ok(Self {
+            sender: connect(addr).await?,
+            host,
+        })
     }
 
     /// `POST /tally/add`; the new total, if the response tells it.

@@ -15,6 +15,27 @@ use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
+/// One keep-alive HTTP/1.1 client connection to `addr` (no Nagle delay), its
+/// connection task spawned.
+pub(crate) async fn connect<B>(addr: SocketAddr) -> Result<SendRequest<B>, String>
+where
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let stream = TcpStream::connect(addr)
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
+    stream
+        .set_nodelay(true)
+        .map_err(|e| format!("nodelay: {e}"))?;
+    let (sender, conn) = http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| format!("handshake: {e}"))?;
+    tokio::spawn(conn);
+    Ok(sender)
+}
+
 /// The signals the counter's page sends with every event.
 const SIGNALS: &str = r#"{"counter":{"count":0,"update_count":0}}"#;
 
@@ -82,16 +103,7 @@ async fn connection(
     stop: &AtomicBool,
     latencies: &mut Vec<u32>,
 ) -> Result<(), String> {
-    let stream = TcpStream::connect(addr)
-        .await
-        .map_err(|e| format!("connect: {e}"))?;
-    stream
-        .set_nodelay(true)
-        .map_err(|e| format!("nodelay: {e}"))?;
-    let (mut sender, conn) = http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| format!("handshake: {e}"))?;
-    tokio::spawn(conn);
+    let mut sender = connect(addr).await?;
     let host = HeaderValue::from_str(&addr.to_string()).map_err(|e| e.to_string())?;
     let cookie = start_session(&mut sender, &host).await?;
 
