@@ -2,7 +2,7 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use syn::{Data, DeriveInput, Fields, LitStr, Type, spanned::Spanned};
+use syn::{Data, DeriveInput, Fields, Type, spanned::Spanned};
 
 struct Options {
     name: String,
@@ -36,12 +36,7 @@ fn container_options(input: &DeriveInput) -> syn::Result<Options> {
     let mut store = quote!(Memory);
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("entity")) {
         attr.parse_nested_meta(|meta| {
-            let key = meta
-                .path
-                .get_ident()
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            let value: LitStr = meta.value()?.parse()?;
+            let (key, value) = crate::event_attr::string_option(&meta)?;
             let v = value.value();
             match key.as_str() {
                 "name" => {

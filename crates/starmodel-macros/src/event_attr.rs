@@ -14,6 +14,18 @@ pub(crate) struct EventOptions {
     pub(crate) mode: Option<String>,
 }
 
+/// The name and text value of one `key = "value"` attribute option.
+pub(crate) fn string_option(
+    meta: &syn::meta::ParseNestedMeta<'_>,
+) -> syn::Result<(String, LitStr)> {
+    let key = meta
+        .path
+        .get_ident()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    Ok((key, meta.value()?.parse()?))
+}
+
 /// `true` for `#[event]` and `#[starmodel::event]`.
 pub(crate) fn is_event_attr(attr: &Attribute) -> bool {
     attr.path()
@@ -33,12 +45,7 @@ pub(crate) fn parse(attr: &Attribute) -> syn::Result<EventOptions> {
         return Ok(opts);
     }
     attr.parse_nested_meta(|meta| {
-        let key = meta
-            .path
-            .get_ident()
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        let lit: LitStr = meta.value()?.parse()?;
+        let (key, lit) = string_option(&meta)?;
         let value = lit.value();
         match key.as_str() {
             "name" => {
