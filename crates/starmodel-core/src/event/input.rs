@@ -1,3 +1,4 @@
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use bytes::Bytes;
@@ -31,7 +32,7 @@ use super::text::Text;
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct EventInput {
-    namespace: String,
+    namespace: Cow<'static, str>,
     path: Vec<(String, String)>,
     /// The signals, parsed on first use.
     signals: OnceLock<Value>,
@@ -48,7 +49,7 @@ enum Found<'a> {
 
 impl EventInput {
     /// An empty input for an entity whose signals live under `namespace`.
-    pub fn new(namespace: impl Into<String>) -> Self {
+    pub fn new(namespace: impl Into<Cow<'static, str>>) -> Self {
         Self {
             namespace: namespace.into(),
             ..Self::default()
@@ -110,7 +111,7 @@ impl EventInput {
             return Some(Found::Text(v));
         }
         let signals = self.signals();
-        if let Some(v) = signals.get(&self.namespace).and_then(|ns| ns.get(name)) {
+        if let Some(v) = signals.get(&*self.namespace).and_then(|ns| ns.get(name)) {
             return Some(Found::Json(v));
         }
         if let Some(v) = signals.get(name) {
