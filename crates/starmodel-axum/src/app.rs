@@ -37,7 +37,7 @@ pub enum BuildError {
     /// An entity asks for a store the application does not have.
     #[error(
         "entity `{entity}` uses store `{store}`, which this application has not configured: \
-         register it with `entity_with_store`"
+         give it with `sql_store` (for `sql`) or register the entity with `entity_with_store`"
     )]
     MissingStore {
         /// The entity.
@@ -53,7 +53,16 @@ pub enum BuildError {
     Datastar(String),
     /// The memory store could not load its snapshot.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Memory(#[from] StoreError),
+    /// A store refused an entity (a SQL store: a type it cannot map).
+    #[error("store of entity `{entity}`: {source}")]
+    Store {
+        /// The entity.
+        entity: &'static str,
+        /// What the store said.
+        #[source]
+        source: StoreError,
+    },
     /// The entity uses something this version cannot serve yet.
     #[error("entity `{entity}` cannot be served: {what} are not supported yet")]
     Unsupported {
@@ -74,12 +83,16 @@ pub enum ServeError {
     /// The application could not be built.
     #[error(transparent)]
     Build(#[from] BuildError),
+    /// A store could not get ready (a SQL store's migrations failed).
+    #[error("store not ready: {0}")]
+    Prepare(#[from] StoreError),
     /// Binding or serving failed.
     #[error("server i/o failed: {0}")]
     Io(#[from] std::io::Error),
 }
 
-type EntityFactory = Box<dyn FnOnce(&MemoryStore) -> Result<EntityType, BuildError> + Send>;
+type EntityFactory =
+    Box<dyn FnOnce(&MemoryStore, Option<&Arc<dyn Store>>) -> Result<EntityType, BuildError> + Send>;
 
 enum Secret {
     Bytes(Vec<u8>),
@@ -101,6 +114,7 @@ enum Secret {
 pub struct StarModel {
     entities: Vec<EntityFactory>,
     memory: Option<MemoryStore>,
+    sql: Option<Arc<dyn Store>>,
     bus: Option<Arc<dyn Bus>>,
     routes: Router,
     fallback: bool,
@@ -135,6 +149,7 @@ impl StarModel {
         Self {
             entities: Vec::new(),
             memory: None,
+            sql: None,
             bus: None,
             routes: Router::new(),
             fallback: true,
@@ -148,10 +163,11 @@ impl StarModel {
 
     /// Registers entity `E`, kept in the store its `#[entity(store = ...)]` names.
     pub fn entity<E: Events>(mut self) -> Self {
-        self.entities
-            .push(Box::new(|memory: &MemoryStore| match E::STORE {
-                StoreKind::Memory => Ok(EntityType::of::<E>(Arc::new(memory.clone()))),
-                other => Err(BuildError::MissingStore {
+        self.entities.push(Box::new(
+            |memory: &MemoryStore, sql: Option<&Arc<dyn Store>>| match (E::STORE, sql) {
+                (StoreKind::Memory, _) => Ok(EntityType::of::<E>(Arc::new(memory.clone()))),
+                (StoreKind::Sql, Some(sql)) => Ok(EntityType::of::<E>(sql.clone())),
+                (other, _) => Err(BuildError::MissingStore {
                     entity: E::NAME,
                     store: match other {
                         StoreKind::Sql => "sql",
@@ -159,15 +175,23 @@ impl StarModel {
                         _ => "custom",
                     },
                 }),
-            }));
+            },
+        ));
+        self
+    }
+
+    /// The store for entities marked `#[entity(store = "sql")]` (a
+    /// `starmodel_sql::SqlStore`, or any other [`Store`]).
+    pub fn sql_store(mut self, store: Arc<dyn Store>) -> Self {
+        self.sql = Some(store);
         self
     }
 
     /// Registers entity `E` kept in `store`, whatever its attribute says.
     pub fn entity_with_store<E: Events>(mut self, store: Arc<dyn Store>) -> Self {
-        self.entities.push(Box::new(move |_: &MemoryStore| {
-            Ok(EntityType::of::<E>(store))
-        }));
+        self.entities.push(Box::new(
+            move |_: &MemoryStore, _: Option<&Arc<dyn Store>>| Ok(EntityType::of::<E>(store)),
+        ));
         self
     }
 
@@ -298,13 +322,13 @@ impl StarModel {
         let mut registry = Registry::new();
         let mut stores: Vec<Arc<dyn Store>> = vec![Arc::new(memory.clone())];
         for factory in self.entities {
-            let ty = factory(&memory)?;
-            if ty.scope() == Scope::Record {
-                return Err(BuildError::Unsupported {
+            let ty = factory(&memory, self.sql.as_ref())?;
+            ty.store()
+                .attach(ty.schema())
+                .map_err(|e| BuildError::Store {
                     entity: ty.name(),
-                    what: "record-scope entities (creating records comes with the SQL store)",
-                });
-            }
+                    source: e,
+                })?;
             if ty.scope() == Scope::Global {
                 memory.pin(ty.name());
             }
@@ -358,6 +382,7 @@ impl StarModel {
     /// next server), requests in flight finish, stores are flushed.
     pub async fn serve(self, addr: impl ToSocketAddrs) -> Result<(), ServeError> {
         let app = self.build()?;
+        app.prepare().await?;
         let listener = TcpListener::bind(addr).await?;
         tracing::info!("listening on http://{}", listener.local_addr()?);
         app.serve_with_shutdown(listener, shutdown_signal()).await
@@ -407,6 +432,15 @@ impl App {
     /// The router, to serve or to nest in a larger axum application.
     pub fn router(&self) -> Router {
         self.router.clone()
+    }
+
+    /// Readies every store (a SQL store applies its start-up migrations). `serve`
+    /// calls it; call it yourself before serving [`router`](Self::router).
+    pub async fn prepare(&self) -> Result<(), StoreError> {
+        for store in &self.ctx.stores {
+            store.prepare().await?;
+        }
+        Ok(())
     }
 
     /// Ends every live stream and flushes the stores (memory snapshots).

@@ -39,10 +39,13 @@ pub use app::{Dispatcher, EntityType, EventOutcome, Registry};
 pub use bus::{Bus, BusError, BusEvent, EntityChanged, LocalBus, NodeId};
 pub use entity::{Entity, EntityId, EntityKey, Schema, Scope, SignalRef, StoreKind};
 pub use event::{
-    Action, DispatchError, EventDef, EventError, EventInput, EventMethod, EventOutput, EventSpec,
-    Events, IntoEventOutput, ParamError,
+    Action, Deleted, DispatchError, EventDef, EventError, EventInput, EventKind, EventMethod,
+    EventOutput, EventSpec, Events, Handler, IntoCreated, IntoEventOutput, ParamError,
 };
-pub use store::{MemoryStore, Mutation, Record, Store, StoreError, UpdateOutcome};
+pub use store::{
+    Filter, FilterOp, ListQuery, MemoryStore, Mutation, Page, Record, Sort, Store, StoreError,
+    UpdateOutcome,
+};
 
 /// Items the macros' generated code names; not part of the stable API.
 #[doc(hidden)]

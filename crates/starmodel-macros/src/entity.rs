@@ -9,6 +9,19 @@ struct Options {
     scope: TokenStream,
     record: bool,
     store: TokenStream,
+    api: bool,
+    admin: bool,
+}
+
+/// What `#[entity(...)]` says about one field.
+#[derive(Default)]
+struct FieldOptions {
+    id: bool,
+    unique: bool,
+    index: bool,
+    text: bool,
+    rules: Vec<TokenStream>,
+    renamed_from: Option<String>,
 }
 
 /// `HTTPCounter2D` -> `http_counter2_d`: a word starts at an upper-case letter that
@@ -34,8 +47,17 @@ fn container_options(input: &DeriveInput) -> syn::Result<Options> {
     let mut scope = quote!(Session);
     let mut record = false;
     let mut store = quote!(Memory);
+    let (mut api, mut admin) = (false, false);
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("entity")) {
         attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("api") {
+                api = true;
+                return Ok(());
+            }
+            if meta.path.is_ident("admin") {
+                admin = true;
+                return Ok(());
+            }
             let (key, value) = crate::event_attr::string_option(&meta)?;
             let v = value.value();
             match key.as_str() {
@@ -80,7 +102,7 @@ fn container_options(input: &DeriveInput) -> syn::Result<Options> {
                 }
                 _ => {
                     return Err(meta.error(
-                        "unknown entity option: expected `name`, `scope` or `store`",
+                        "unknown entity option: expected `name`, `scope`, `store`, `api` or `admin`",
                     ));
                 }
             }
@@ -92,6 +114,8 @@ fn container_options(input: &DeriveInput) -> syn::Result<Options> {
         scope,
         record,
         store,
+        api,
+        admin,
     })
 }
 
@@ -124,19 +148,90 @@ fn field_type(ty: &Type) -> (TokenStream, bool) {
     (kind, false)
 }
 
-fn field_is_id(field: &syn::Field) -> syn::Result<bool> {
-    let mut id = false;
+/// `min = 1, max = 200` inside `length(...)` or `range(...)`.
+fn bounds(meta: &syn::meta::ParseNestedMeta<'_>, float: bool) -> syn::Result<TokenStream> {
+    let (mut min, mut max) = (
+        quote!(::core::option::Option::None),
+        quote!(::core::option::Option::None),
+    );
+    meta.parse_nested_meta(|inner| {
+        let lit: syn::Lit = inner.value()?.parse()?;
+        let value = match (&lit, float) {
+            (syn::Lit::Int(i), false) => {
+                let v: u64 = i.base10_parse()?;
+                quote!(::core::option::Option::Some(#v))
+            }
+            (syn::Lit::Int(i), true) => {
+                let v: f64 = i.base10_parse()?;
+                quote!(::core::option::Option::Some(#v))
+            }
+            (syn::Lit::Float(f), true) => {
+                let v: f64 = f.base10_parse()?;
+                quote!(::core::option::Option::Some(#v))
+            }
+            _ => {
+                return Err(syn::Error::new(
+                    lit.span(),
+                    if float {
+                        "expected a number"
+                    } else {
+                        "expected a whole number"
+                    },
+                ));
+            }
+        };
+        if inner.path.is_ident("min") {
+            min = value;
+        } else if inner.path.is_ident("max") {
+            max = value;
+        } else {
+            return Err(inner.error("expected `min` or `max`"));
+        }
+        Ok(())
+    })?;
+    Ok(quote!({ min: #min, max: #max }))
+}
+
+fn field_options(field: &syn::Field) -> syn::Result<FieldOptions> {
+    let mut opts = FieldOptions::default();
     for attr in field.attrs.iter().filter(|a| a.path().is_ident("entity")) {
         attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("id") {
-                id = true;
-                Ok(())
-            } else {
-                Err(meta.error("unknown field option: expected `id`"))
+            let key = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
+            match key.as_str() {
+                "id" => opts.id = true,
+                "unique" => opts.unique = true,
+                "index" => opts.index = true,
+                "text" => opts.text = true,
+                "renamed_from" => {
+                    let (_, lit) = crate::event_attr::string_option(&meta)?;
+                    opts.renamed_from = Some(lit.value());
+                }
+                "validate" => meta.parse_nested_meta(|rule| {
+                    if rule.path.is_ident("length") {
+                        let b = bounds(&rule, false)?;
+                        opts.rules.push(quote!(::starmodel::__private::Rule::Length #b));
+                    } else if rule.path.is_ident("range") {
+                        let b = bounds(&rule, true)?;
+                        opts.rules.push(quote!(::starmodel::__private::Rule::Range #b));
+                    } else if rule.path.is_ident("email") {
+                        opts.rules.push(quote!(::starmodel::__private::Rule::Email));
+                    } else {
+                        return Err(rule.error(
+                            "unknown rule: expected `length(min = .., max = ..)`, `range(min = .., max = ..)` or `email`",
+                        ));
+                    }
+                    Ok(())
+                })?,
+                _ => {
+                    return Err(meta.error(
+                        "unknown field option: expected `id`, `unique`, `index`, `text`, `validate(...)` or `renamed_from = \"...\"`",
+                    ));
+                }
             }
+            Ok(())
         })?;
     }
-    Ok(id)
+    Ok(opts)
 }
 
 pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
@@ -167,6 +262,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     let name = &opts.name;
     let scope = &opts.scope;
     let store = &opts.store;
+    let (api, admin) = (opts.api, opts.admin);
     let vis = &input.vis;
 
     let mut schema_fields = Vec::new();
@@ -180,10 +276,17 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         let fname = fident.to_string();
         let fname = fname.strip_prefix("r#").unwrap_or(&fname).to_owned();
         let (kind, nullable) = field_type(&field.ty);
-        let id = field_is_id(field)?;
+        let fopts = field_options(field)?;
+        let kind = if fopts.text { quote!(Text) } else { kind };
+        let id = fopts.id;
         if id {
             ids.push(field);
         }
+        let (unique, index, rules) = (fopts.unique || id, fopts.index, &fopts.rules);
+        let renamed_from = match &fopts.renamed_from {
+            Some(old) => quote!(::core::option::Option::Some(#old)),
+            None => quote!(::core::option::Option::None),
+        };
         let ty = &field.ty;
         let rust_type = quote!(#ty).to_string().replace(' ', "");
         schema_fields.push(quote! {
@@ -193,6 +296,10 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                 ty: ::starmodel::__private::FieldType::#kind,
                 nullable: #nullable,
                 id: #id,
+                unique: #unique,
+                index: #index,
+                validate: &[#(#rules),*],
+                renamed_from: #renamed_from,
             }
         });
         let path = format!("{name}.{fname}");
@@ -253,12 +360,46 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     let actions_doc = format!(
         "Typed Datastar actions firing [`{ident}`]'s events (methods come from `#[events]`)."
     );
+    let create_actions = format_ident!("{}CreateActions", ident);
+    let create_doc = format!(
+        "Typed Datastar actions firing [`{ident}`]'s create events (functions without `self` in `#[events]`)."
+    );
+    // Non-record entities get the struct too, hidden: a create event on them then
+    // fails only with `#[events]`' own message, not a missing type.
+    let hidden = if opts.record {
+        quote!()
+    } else {
+        quote!(#[doc(hidden)])
+    };
+    let create_struct = quote! {
+        #[doc = #create_doc]
+        #hidden
+        #[derive(Debug, Clone)]
+        #[allow(dead_code)]
+        #vis struct #create_actions {
+            base: ::std::string::String,
+        }
+
+        impl #create_actions {
+            #[doc(hidden)]
+            #[allow(dead_code)]
+            #vis fn __starmodel_base(&self) -> &str {
+                &self.base
+            }
+        }
+    };
     let constructor = if opts.record {
         quote! {
             /// Typed Datastar actions firing the events of the record `id`.
             #[allow(dead_code)]
             #vis fn action(id: impl ::std::fmt::Display) -> #actions {
                 #actions { base: ::starmodel::__private::record_route_base::<Self>(&id) }
+            }
+
+            /// Typed Datastar actions firing the events that create a record.
+            #[allow(dead_code)]
+            #vis fn create() -> #create_actions {
+                #create_actions { base: ::starmodel::__private::route_base::<Self>() }
             }
         }
     } else {
@@ -284,6 +425,8 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                 static SCHEMA: ::starmodel::__private::Schema = ::starmodel::__private::Schema {
                     name: #name,
                     fields: &[#(#schema_fields),*],
+                    api: #api,
+                    admin: #admin,
                 };
                 &SCHEMA
             }
@@ -306,6 +449,8 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                 &self.base
             }
         }
+
+        #create_struct
 
         #[doc = #signals_doc]
         #[derive(Debug, Clone, Copy)]

@@ -17,6 +17,8 @@ struct Event {
     name: String,
     opts: EventOptions,
     params: Vec<Param>,
+    /// No `self`: the event creates a record.
+    create: bool,
 }
 
 fn check_param_type(ty: &Type) -> syn::Result<()> {
@@ -69,18 +71,18 @@ fn parse_event(method: &mut syn::ImplItemFn, index: usize) -> syn::Result<Event>
             "an event cannot be generic: its parameters are decoded from the request",
         ));
     }
-    let mut inputs = sig.inputs.iter();
-    match inputs.next() {
-        Some(FnArg::Receiver(r)) if r.reference.is_some() => {}
-        _ => {
+    let create = match sig.inputs.first() {
+        Some(FnArg::Receiver(r)) if r.reference.is_some() => false,
+        Some(FnArg::Receiver(r)) => {
             return Err(syn::Error::new(
-                sig.ident.span(),
-                "an event takes `&mut self` (or `&self`) as its first parameter",
+                r.span(),
+                "an event takes `&mut self` (or `&self`), not `self` by value",
             ));
         }
-    }
+        _ => true,
+    };
     let mut params = Vec::new();
-    for arg in inputs {
+    for arg in sig.inputs.iter().skip(usize::from(!create)) {
         let FnArg::Typed(pt) = arg else { continue };
         let Pat::Ident(pi) = &*pt.pat else {
             return Err(syn::Error::new_spanned(
@@ -105,6 +107,7 @@ fn parse_event(method: &mut syn::ImplItemFn, index: usize) -> syn::Result<Event>
         name,
         opts,
         params,
+        create,
     })
 }
 
@@ -189,6 +192,8 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> syn::Result<Token
     let mut handlers = Vec::new();
     let mut defs = Vec::new();
     let mut builders = Vec::new();
+    let mut create_builders = Vec::new();
+    let mut creates_check = Vec::new();
     for (event, span) in events.iter().zip(&spans) {
         let method = &event.method_ident;
         let handler = format_ident!("__starmodel_event_{}", method);
@@ -199,18 +204,52 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> syn::Result<Token
             }
         });
         let args = event.params.iter().map(|p| &p.ident);
-        handlers.push(quote_spanned! {*span=>
-            fn #handler(
-                __starmodel_this: &mut #self_ty,
-                __starmodel_input: &::starmodel::__private::EventInput,
-            ) -> ::core::result::Result<::starmodel::__private::EventOutput, ::starmodel::__private::EventError> {
-                let _ = __starmodel_input;
-                #(#extracts)*
-                ::starmodel::__private::IntoEventOutput::into_event_output(
-                    <#self_ty>::#method(__starmodel_this, #(#args),*)
-                )
-            }
-        });
+        if event.create {
+            handlers.push(quote_spanned! {*span=>
+                fn #handler(
+                    __starmodel_input: &::starmodel::__private::EventInput,
+                ) -> ::core::result::Result<#self_ty, ::starmodel::__private::EventError> {
+                    let _ = __starmodel_input;
+                    #(#extracts)*
+                    ::starmodel::__private::IntoCreated::<#self_ty>::into_created(
+                        <#self_ty>::#method(#(#args),*)
+                    )
+                }
+            });
+        } else {
+            handlers.push(quote_spanned! {*span=>
+                fn #handler(
+                    __starmodel_this: &mut #self_ty,
+                    __starmodel_input: &::starmodel::__private::EventInput,
+                ) -> ::core::result::Result<::starmodel::__private::EventOutput, ::starmodel::__private::EventError> {
+                    let _ = __starmodel_input;
+                    #(#extracts)*
+                    ::starmodel::__private::IntoEventOutput::into_event_output(
+                        <#self_ty>::#method(__starmodel_this, #(#args),*)
+                    )
+                }
+            });
+        }
+        let (kind, handler_variant) = if event.create {
+            (quote!(Create), quote!(Create))
+        } else {
+            (quote!(Update), quote!(Update))
+        };
+        if event.create {
+            let message = format!(
+                "`{}` has no `self`, so it creates a record: only `scope = \"record\"` entities have create events",
+                event.method_ident
+            );
+            creates_check.push(quote_spanned! {*span=>
+                const _: () = ::core::assert!(
+                    ::core::matches!(
+                        <#self_ty as ::starmodel::__private::Entity>::SCOPE,
+                        ::starmodel::__private::Scope::Record
+                    ),
+                    #message
+                );
+            });
+        }
         let name = &event.name;
         let method_variant = match event.opts.method.as_str() {
             "get" => quote!(Get),
@@ -236,8 +275,9 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> syn::Result<Token
                     params: &[#(#param_names),*],
                     selector: #selector,
                     mode: #mode,
+                    kind: ::starmodel::__private::EventKind::#kind,
                 },
-                handler: #handler,
+                handler: ::starmodel::__private::Handler::#handler_variant(#handler),
             }
         });
         let builder_params = event.params.iter().map(|p| {
@@ -252,7 +292,12 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> syn::Result<Token
         });
         let doc = format!("Fires the `{name}` event.");
         let builder_ident = format_ident!("{}", method);
-        builders.push(quote! {
+        let target = if event.create {
+            &mut create_builders
+        } else {
+            &mut builders
+        };
+        target.push(quote! {
             #[doc = #doc]
             #[allow(clippy::needless_pass_by_value, clippy::too_many_arguments)]
             pub fn #builder_ident(&self, #(#builder_params),*) -> ::starmodel::__private::Action {
@@ -274,6 +319,21 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> syn::Result<Token
     {
         last.ident = format_ident!("{}Actions", ident);
     }
+    let mut create_actions = self_ty.clone();
+    if let Type::Path(p) = &mut create_actions
+        && let Some(last) = p.path.segments.last_mut()
+    {
+        last.ident = format_ident!("{}CreateActions", ident);
+    }
+    let create_impl = if create_builders.is_empty() {
+        quote!()
+    } else {
+        quote! {
+            impl #create_actions {
+                #(#create_builders)*
+            }
+        }
+    };
     Ok(quote! {
         #item
 
@@ -288,5 +348,9 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> syn::Result<Token
         impl #actions {
             #(#builders)*
         }
+
+        #create_impl
+
+        #(#creates_check)*
     })
 }

@@ -63,7 +63,7 @@ pub use starmodel_core as core;
 pub use starmodel_datastar as datastar;
 
 pub use starmodel_axum::{App, BuildError, ServeError, Session, StarModel, page, page_titled};
-pub use starmodel_core::{Action, Entity, Events, MemoryStore, SignalRef};
+pub use starmodel_core::{Action, Deleted, Entity, Events, MemoryStore, SignalRef};
 pub use starmodel_macros::{Entity, event, events};
 
 /// Everything an application usually needs, in one import.
@@ -72,7 +72,7 @@ pub mod prelude {
     pub use maud::{Markup, html};
     pub use serde::{Deserialize, Serialize};
     pub use starmodel_axum::{Session, StarModel, page, page_titled};
-    pub use starmodel_core::{Entity, Events, MemoryStore};
+    pub use starmodel_core::{Deleted, Entity, Events, MemoryStore};
     pub use starmodel_macros::{Entity, event, events};
 }
 
@@ -82,10 +82,11 @@ pub mod __private {
     pub use axum;
     pub use maud;
     pub use starmodel_axum::{ErrorResponse, extract_entity, view::render_entity};
-    pub use starmodel_core::entity::{Field, FieldType};
+    pub use starmodel_core::entity::{Field, FieldType, Rule};
     pub use starmodel_core::{
-        Action, Entity, EntityId, EventDef, EventError, EventInput, EventMethod, EventOutput,
-        EventSpec, Events, IntoEventOutput, Schema, Scope, SignalRef, StoreKind,
+        Action, Entity, EntityId, EventDef, EventError, EventInput, EventKind, EventMethod,
+        EventOutput, EventSpec, Events, Handler, IntoCreated, IntoEventOutput, Schema, Scope,
+        SignalRef, StoreKind,
     };
 
     /// A type an event parameter can have.

@@ -180,8 +180,12 @@ async fn run(
     // order with every other change; echoing it here too could arrive after a
     // later change on the stream (two quick clicks) and put the page back.
     let mut encoded = Ok(());
-    if !ctx.hub.is_watched(&outcome.key) {
-        let signals = PatchSignals::new(namespaced_json(ty.name(), &outcome.record.value));
+    // Record entities are live through views, not signals.
+    if ty.scope() != Scope::Record
+        && !ctx.hub.is_watched(&outcome.key)
+        && let Some(record) = &outcome.record
+    {
+        let signals = PatchSignals::new(namespaced_json(ty.name(), &record.value));
         encoded = signals.write_to(&mut body);
     }
     if let EventOutput::Elements(html) = outcome.output {

@@ -14,7 +14,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use http::{HeaderMap, StatusCode, header};
-use starmodel_core::Scope;
+use starmodel_core::{EventKind, Scope};
 
 use crate::context::AppContext;
 use crate::error::ErrorResponse;
@@ -40,7 +40,12 @@ pub(crate) fn routes(ctx: &Arc<AppContext>) -> Router {
                 ty: ty.clone(),
                 index,
             };
-            let path = format!("{prefix}/{}", ty.events()[index].name);
+            let spec = ty.events()[index];
+            // A create event has no record yet: `/todo/add`.
+            let path = match spec.kind {
+                EventKind::Create => format!("/{name}/{}", spec.name),
+                EventKind::Update => format!("{prefix}/{}", spec.name),
+            };
             router = router.route(
                 &path,
                 any(move |req: Request| event::handle(target.clone(), req)),

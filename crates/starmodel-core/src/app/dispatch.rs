@@ -3,9 +3,12 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, RwLock};
 
 use crate::bus::{Bus, EntityChanged, NodeId};
-use crate::event::{DispatchError, EventError, EventInput, EventOutput, EventSpec};
-use crate::store::{Mutation, Record, UpdateOutcome};
-use crate::{EntityId, EntityKey, EntityType, Registry};
+use serde_json::Value;
+
+use crate::entity::FieldError;
+use crate::event::{DispatchError, EventError, EventInput, EventKind, EventOutput, EventSpec};
+use crate::store::{ListQuery, Mutation, Page, Record, UpdateOutcome};
+use crate::{EntityId, EntityKey, EntityType, Registry, Scope};
 
 /// Told of every change this node commits, synchronously, before the bus hears of
 /// it: the web adapter's live hub renders the new state once here for all viewers.
@@ -17,10 +20,10 @@ pub trait CommitObserver: Send + Sync + 'static {
 /// What a successful event left behind.
 #[derive(Debug, Clone)]
 pub struct EventOutcome {
-    /// The instance changed.
+    /// The instance changed (or created).
     pub key: EntityKey,
-    /// Its new state.
-    pub record: Record,
+    /// Its new state; `None` when the event deleted it.
+    pub record: Option<Record>,
     /// The event's output (markup to patch, if any).
     pub output: EventOutput,
     /// The event that ran.
@@ -45,6 +48,66 @@ impl std::fmt::Debug for Dispatcher {
             .field("node", &self.node)
             .finish_non_exhaustive()
     }
+}
+
+fn not_found(entity: &str, id: &EntityId) -> DispatchError {
+    DispatchError::NotFound {
+        entity: entity.to_owned(),
+        id: id.to_string(),
+    }
+}
+
+/// Runs an event's code, turning a panic into an error (the state is kept).
+fn run_guarded(
+    ty: &EntityType,
+    index: usize,
+    state: Option<&Value>,
+    input: &EventInput,
+) -> Result<(Value, EventOutput), DispatchError> {
+    match catch_unwind(AssertUnwindSafe(|| ty.run(index, state, input))) {
+        Ok(result) => Ok(result?),
+        Err(payload) => {
+            let message = panic_message(payload.as_ref());
+            let event = ty.events()[index].name;
+            tracing::error!(entity = ty.name(), event, %message, "event panicked; state kept");
+            Err(EventError::Panicked {
+                event: event.to_owned(),
+                message,
+            }
+            .into())
+        }
+    }
+}
+
+/// The id of a record entity's JSON value: its id field as text.
+fn record_id(ty: &EntityType, value: &Value) -> Result<EntityId, DispatchError> {
+    let field = ty.schema().id_field().map_or("id", |f| f.name);
+    match value.get(field) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(EntityId::new(s.as_str())),
+        Some(Value::Number(n)) => Ok(EntityId::new(n.to_string())),
+        _ => Err(EventError::Invalid(vec![FieldError {
+            field: field.to_owned(),
+            message: "must be set to create a record".to_owned(),
+        }])
+        .into()),
+    }
+}
+
+/// What must hold of any state written: the validation rules, and for records an
+/// id field that still names the record.
+fn check_written(ty: &EntityType, id: &EntityId, value: &Value) -> Result<(), DispatchError> {
+    ty.schema()
+        .validate(value)
+        .map_err(|errors| DispatchError::from(EventError::Invalid(errors)))?;
+    if ty.scope() == Scope::Record && record_id(ty, value)? != *id {
+        let field = ty.schema().id_field().map_or("id", |f| f.name);
+        return Err(EventError::Invalid(vec![FieldError {
+            field: field.to_owned(),
+            message: format!("cannot change (the record is `{id}`)"),
+        }])
+        .into());
+    }
+    Ok(())
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
@@ -134,7 +197,8 @@ impl Dispatcher {
         self.dispatch_event(ty, index, id, input).await
     }
 
-    /// Runs the event at `index` of `ty` (as the router resolved it) on instance `id`.
+    /// Runs the event at `index` of `ty` (as the router resolved it) on instance
+    /// `id`. A create event ignores `id`: the new record's id is its id field.
     ///
     /// # Panics
     ///
@@ -147,6 +211,9 @@ impl Dispatcher {
         input: &EventInput,
     ) -> Result<EventOutcome, DispatchError> {
         let spec = ty.events()[index];
+        if spec.kind == EventKind::Create {
+            return self.dispatch_create(ty, index, input).await;
+        }
         let (entity, event) = (ty.name(), spec.name);
         let key = ty.key(id.clone());
         let mut result: Option<Result<EventOutput, DispatchError>> = None;
@@ -162,52 +229,180 @@ impl Dispatcher {
                             return Mutation::Keep;
                         }
                         None => {
-                            result = Some(Err(DispatchError::NotFound {
-                                entity: entity.to_owned(),
-                                id: id.to_string(),
-                            }));
+                            result = Some(Err(not_found(entity, &id)));
                             return Mutation::Keep;
                         }
                     },
                 };
-                match catch_unwind(AssertUnwindSafe(|| ty.run(index, &state, input))) {
-                    Ok(Ok((value, output))) => {
-                        result = Some(Ok(output));
-                        Mutation::Put(value)
-                    }
-                    Ok(Err(e)) => {
-                        result = Some(Err(e.into()));
-                        Mutation::Keep
-                    }
-                    Err(payload) => {
-                        let message = panic_message(payload.as_ref());
-                        tracing::error!(entity, event, %message, "event panicked; state kept");
-                        result = Some(Err(EventError::Panicked {
-                            event: event.to_owned(),
-                            message,
+                match run_guarded(ty, index, Some(&state), input) {
+                    Ok((value, output)) => {
+                        if let Err(e) = check_written(ty, &id, &value) {
+                            result = Some(Err(e));
+                            return Mutation::Keep;
                         }
-                        .into()));
+                        let mutation = if output == EventOutput::Deleted {
+                            Mutation::Delete
+                        } else {
+                            Mutation::Put(value)
+                        };
+                        result = Some(Ok(output));
+                        mutation
+                    }
+                    Err(e) => {
+                        result = Some(Err(e));
                         Mutation::Keep
                     }
                 }
             })
             .await?;
         let output = result.unwrap_or(Ok(EventOutput::Signals))?;
-        let UpdateOutcome::Written(record) = outcome else {
-            // A successful event asked for a write; a store that did not make it is
-            // broken, and the client may retry.
-            return Err(crate::StoreError::Unavailable(format!(
-                "the store did not write `{key}` after event `{event}`"
-            ))
-            .into());
+        let record = match outcome {
+            UpdateOutcome::Written(record) => Some(record),
+            UpdateOutcome::Deleted => None,
+            UpdateOutcome::Unchanged(_) => {
+                // A successful event asked for a write; a store that did not make it
+                // is broken, and the client may retry.
+                return Err(crate::StoreError::Unavailable(format!(
+                    "the store did not write `{key}` after event `{event}`"
+                ))
+                .into());
+            }
         };
-        self.publish(&key, Some(&record));
+        self.publish(&key, record.as_ref());
         Ok(EventOutcome {
             key,
             record,
             output,
             spec,
         })
+    }
+
+    async fn dispatch_create(
+        &self,
+        ty: &EntityType,
+        index: usize,
+        input: &EventInput,
+    ) -> Result<EventOutcome, DispatchError> {
+        let spec = ty.events()[index];
+        let (value, output) = run_guarded(ty, index, None, input)?;
+        let (id, record) = self.insert(ty, value).await?;
+        Ok(EventOutcome {
+            key: ty.key(id),
+            record: Some(record),
+            output,
+            spec,
+        })
+    }
+
+    /// Creates a record from `value` (already the entity's JSON form): validated,
+    /// refused with [`StoreError::Conflict`](crate::StoreError::Conflict) when its
+    /// id exists, then published.
+    pub async fn insert(
+        &self,
+        ty: &EntityType,
+        value: Value,
+    ) -> Result<(EntityId, Record), DispatchError> {
+        let id = record_id(ty, &value)?;
+        check_written(ty, &id, &value)?;
+        let key = ty.key(id.clone());
+        let mut value = Some(value);
+        let outcome = ty
+            .store()
+            .update(&key, &mut |current| match (current, value.take()) {
+                (None, Some(v)) => Mutation::Put(v),
+                _ => Mutation::Keep,
+            })
+            .await?;
+        let UpdateOutcome::Written(record) = outcome else {
+            return Err(crate::StoreError::Conflict(format!(
+                "a `{}` with id `{id}` exists already",
+                ty.name()
+            ))
+            .into());
+        };
+        self.publish(&key, Some(&record));
+        Ok((id, record))
+    }
+
+    /// Changes record `id` with `change` (given its current JSON form, returns the
+    /// new one, checked and validated here), then publishes. `NotFound` when the
+    /// record does not exist.
+    pub async fn modify(
+        &self,
+        ty: &EntityType,
+        id: EntityId,
+        change: &(dyn Fn(&Value) -> Result<Value, DispatchError> + Send + Sync),
+    ) -> Result<Record, DispatchError> {
+        let key = ty.key(id.clone());
+        let mut error = None;
+        let outcome = ty
+            .store()
+            .update(&key, &mut |current| {
+                let Some(current) = current else {
+                    error = Some(not_found(ty.name(), &id));
+                    return Mutation::Keep;
+                };
+                match change(&current.value)
+                    .and_then(|v| ty.check(v).map_err(|e| EventError::Invalid(vec![e]).into()))
+                    .and_then(|v| check_written(ty, &id, &v).map(|()| v))
+                {
+                    Ok(v) => Mutation::Put(v),
+                    Err(e) => {
+                        error = Some(e);
+                        Mutation::Keep
+                    }
+                }
+            })
+            .await?;
+        if let Some(e) = error {
+            return Err(e);
+        }
+        let UpdateOutcome::Written(record) = outcome else {
+            return Err(not_found(ty.name(), &id));
+        };
+        self.publish(&key, Some(&record));
+        Ok(record)
+    }
+
+    /// Removes record `id`, then publishes. `NotFound` when it does not exist.
+    pub async fn remove(&self, ty: &EntityType, id: EntityId) -> Result<(), DispatchError> {
+        let key = ty.key(id.clone());
+        let outcome = ty
+            .store()
+            .update(&key, &mut |current| {
+                if current.is_some() {
+                    Mutation::Delete
+                } else {
+                    Mutation::Keep
+                }
+            })
+            .await?;
+        if outcome != UpdateOutcome::Deleted {
+            return Err(not_found(ty.name(), &id));
+        }
+        self.publish(&key, None);
+        Ok(())
+    }
+
+    /// One page of `ty`'s instances matching `query`. Fields named in filters and
+    /// the sort must exist (else [`StoreError::BadQuery`](crate::StoreError::BadQuery)).
+    pub async fn query(&self, ty: &EntityType, query: &ListQuery) -> Result<Page, DispatchError> {
+        let schema = ty.schema();
+        let named = query
+            .filters
+            .iter()
+            .map(|f| f.field.as_str())
+            .chain(query.sort.as_ref().map(|s| s.field.as_str()));
+        for field in named {
+            if schema.field(field).is_none() {
+                return Err(crate::StoreError::BadQuery(format!(
+                    "`{}` has no field `{field}`",
+                    ty.name()
+                ))
+                .into());
+            }
+        }
+        Ok(ty.store().query(ty.name(), query).await?)
     }
 
     /// Tells local observers and the bus that `key` changed. Needs a Tokio runtime
@@ -265,6 +460,8 @@ mod tests {
             static SCHEMA: Schema = Schema {
                 name: "tally",
                 fields: &[],
+                api: false,
+                admin: false,
             };
             &SCHEMA
         }
@@ -291,6 +488,7 @@ mod tests {
             params: &[],
             selector: None,
             mode: None,
+            kind: crate::EventKind::Update,
         }
     }
 
@@ -299,11 +497,11 @@ mod tests {
             static EVENTS: &[EventDef<Tally>] = &[
                 EventDef {
                     spec: spec("add"),
-                    handler: add,
+                    handler: crate::Handler::Update(add),
                 },
                 EventDef {
                     spec: spec("explode"),
-                    handler: explode,
+                    handler: crate::Handler::Update(explode),
                 },
             ];
             EVENTS
@@ -353,7 +551,7 @@ mod tests {
         let (d, seen) = dispatcher(Some(bus));
         let input = EventInput::new("tally").with_query([("amount".to_owned(), "5".to_owned())]);
         let outcome = d.dispatch("tally", "add", global(), &input).await.unwrap();
-        assert_eq!(outcome.record.value["total"], 5);
+        assert_eq!(outcome.record.expect("written").value["total"], 5);
         assert_eq!(*seen.0.lock().unwrap(), [("tally:global".to_owned(), 1)]);
         let crate::BusEvent::Changed(change) =
             futures_util::StreamExt::next(&mut changes).await.unwrap()

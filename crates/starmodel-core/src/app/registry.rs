@@ -4,12 +4,15 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::event::{EventError, EventInput, EventOutput, EventSpec, Events};
+use crate::entity::FieldError;
+use crate::event::{EventError, EventInput, EventOutput, EventSpec, Events, Handler};
 use crate::{EntityId, EntityKey, Schema, Scope, Store};
 
-type RunFn =
-    Box<dyn Fn(&Value, &EventInput) -> Result<(Value, EventOutput), EventError> + Send + Sync>;
+type RunFn = Box<
+    dyn Fn(Option<&Value>, &EventInput) -> Result<(Value, EventOutput), EventError> + Send + Sync,
+>;
 type InitialFn = Box<dyn Fn(&EntityId) -> Option<Result<Value, EventError>> + Send + Sync>;
+type CheckFn = Box<dyn Fn(Value) -> Result<Value, FieldError> + Send + Sync>;
 
 /// An entity type with its Rust type erased: what the dispatcher, the router and
 /// the stores need at run time.
@@ -22,6 +25,7 @@ pub struct EntityType {
     specs: Vec<EventSpec>,
     runs: Vec<RunFn>,
     initial: InitialFn,
+    check: CheckFn,
     store: Arc<dyn Store>,
 }
 
@@ -39,11 +43,23 @@ impl EntityType {
             .iter()
             .map(|def| {
                 let def = *def;
-                let run: RunFn = Box::new(move |state, input| {
-                    let mut entity = E::deserialize(state).map_err(|e| corrupt(E::NAME, e))?;
-                    let output = (def.handler)(&mut entity, input)?;
-                    let value = serde_json::to_value(&entity).map_err(|e| corrupt(E::NAME, e))?;
-                    Ok((value, output))
+                let run: RunFn = Box::new(move |state, input| match def.handler {
+                    Handler::Update(handler) => {
+                        let state = state.ok_or_else(|| {
+                            EventError::Rejected(format!("`{}` has no instance to change", E::NAME))
+                        })?;
+                        let mut entity = E::deserialize(state).map_err(|e| corrupt(E::NAME, e))?;
+                        let output = handler(&mut entity, input)?;
+                        let value =
+                            serde_json::to_value(&entity).map_err(|e| corrupt(E::NAME, e))?;
+                        Ok((value, output))
+                    }
+                    Handler::Create(handler) => {
+                        let entity = handler(input)?;
+                        let value =
+                            serde_json::to_value(&entity).map_err(|e| corrupt(E::NAME, e))?;
+                        Ok((value, EventOutput::Signals))
+                    }
                 });
                 run
             })
@@ -58,8 +74,30 @@ impl EntityType {
             initial: Box::new(|id| {
                 E::initial(id).map(|e| serde_json::to_value(e).map_err(|e| corrupt(E::NAME, e)))
             }),
+            check: Box::new(|value| {
+                let entity: E = serde_path_to_error::deserialize(value).map_err(|e| {
+                    let path = e.path().to_string();
+                    let field = path.split(['.', '[']).next().unwrap_or_default().to_owned();
+                    let message = e.into_inner().to_string();
+                    FieldError {
+                        field: if field == "?" { String::new() } else { field },
+                        message,
+                    }
+                })?;
+                serde_json::to_value(&entity).map_err(|e| FieldError {
+                    field: String::new(),
+                    message: e.to_string(),
+                })
+            }),
             store,
         }
+    }
+
+    /// Checks that `value` is a well-typed instance by turning it into the Rust type
+    /// and back (which also fills defaults); the error names the first field at
+    /// fault.
+    pub fn check(&self, value: Value) -> Result<Value, FieldError> {
+        (self.check)(value)
     }
 
     /// The entity's name.
@@ -103,7 +141,7 @@ impl EntityType {
     pub(crate) fn run(
         &self,
         index: usize,
-        state: &Value,
+        state: Option<&Value>,
         input: &EventInput,
     ) -> Result<(Value, EventOutput), EventError> {
         (self.runs[index])(state, input)

@@ -7,7 +7,7 @@ mod schema;
 mod signal;
 
 pub use key::{EntityId, EntityKey};
-pub use schema::{Field, FieldType, Schema};
+pub use schema::{Field, FieldError, FieldType, Rule, Schema};
 pub use signal::SignalRef;
 
 use serde::{Serialize, de::DeserializeOwned};
@@ -67,7 +67,7 @@ pub const GLOBAL_ID: &str = "global";
 ///     const SCOPE: Scope = Scope::Global;
 ///     const STORE: StoreKind = StoreKind::Memory;
 ///     fn schema() -> &'static Schema {
-///         static SCHEMA: Schema = Schema { name: "counter", fields: &[] };
+///         static SCHEMA: Schema = Schema { name: "counter", fields: &[], api: false, admin: false };
 ///         &SCHEMA
 ///     }
 ///     fn initial(_: &EntityId) -> Option<Self> { Some(Self::default()) }

@@ -1,5 +1,12 @@
 use http::StatusCode;
 
+use crate::entity::FieldError;
+
+fn join_fields(errors: &[FieldError]) -> String {
+    let parts: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    parts.join("; ")
+}
+
 /// A parameter could not be taken from the request.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -39,6 +46,9 @@ pub enum EventError {
     /// The event returned `Err` (422): the message is the error's text.
     #[error("{0}")]
     Rejected(String),
+    /// The new state breaks the entity's validation rules (422), field by field.
+    #[error("{}", join_fields(.0))]
+    Invalid(Vec<FieldError>),
     /// The event's code panicked (500); the message says where.
     #[error("event `{event}` panicked: {message}")]
     Panicked {
@@ -61,7 +71,9 @@ impl EventError {
     /// The HTTP status this error answers with.
     pub fn status(&self) -> StatusCode {
         match self {
-            EventError::Param(_) | EventError::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            EventError::Param(_) | EventError::Rejected(_) | EventError::Invalid(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             EventError::Panicked { .. } | EventError::Corrupt { .. } => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -116,7 +128,23 @@ impl DispatchError {
     pub fn field(&self) -> Option<&str> {
         match self {
             DispatchError::Event(EventError::Param(p)) => Some(p.field()),
+            DispatchError::Event(EventError::Invalid(errors)) => {
+                errors.first().map(|e| e.field.as_str())
+            }
             _ => None,
+        }
+    }
+
+    /// Every field at fault with its message (empty when the error is not about
+    /// fields).
+    pub fn field_errors(&self) -> Vec<FieldError> {
+        match self {
+            DispatchError::Event(EventError::Param(p)) => vec![FieldError {
+                field: p.field().to_owned(),
+                message: p.to_string(),
+            }],
+            DispatchError::Event(EventError::Invalid(errors)) => errors.clone(),
+            _ => Vec::new(),
         }
     }
 }

@@ -15,7 +15,7 @@ mod text;
 pub use action::{Action, percent_encode_into};
 pub use error::{DispatchError, EventError, ParamError};
 pub use input::EventInput;
-pub use output::{EventOutput, IntoEventOutput};
+pub use output::{Deleted, EventOutput, IntoCreated, IntoEventOutput};
 
 use crate::Entity;
 
@@ -59,6 +59,17 @@ impl EventMethod {
     }
 }
 
+/// Whether an event changes an existing instance or makes a new one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum EventKind {
+    /// A method taking `&mut self`: runs on one instance (`/todo/{id}/toggle`).
+    #[default]
+    Update,
+    /// An associated function returning `Self` (record entities): creates a record
+    /// whose id is the returned value's `#[entity(id)]` field (`/todo/add`).
+    Create,
+}
+
 /// What `#[event(...)]` says about one event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EventSpec {
@@ -72,14 +83,45 @@ pub struct EventSpec {
     pub selector: Option<&'static str>,
     /// How returned markup is applied: one of Datastar's eight patch modes.
     pub mode: Option<&'static str>,
+    /// Update or create.
+    pub kind: EventKind,
 }
+
+/// The generated code behind one event: extracts the parameters, calls the method,
+/// converts its result.
+pub enum Handler<E> {
+    /// Runs on an instance's state.
+    Update(UpdateFn<E>),
+    /// Makes a new instance.
+    Create(fn(&EventInput) -> Result<E, EventError>),
+}
+
+/// The function behind an update event.
+pub type UpdateFn<E> = fn(&mut E, &EventInput) -> Result<EventOutput, EventError>;
+
+impl<E> Handler<E> {
+    /// The function of an update event (`None` for a create event).
+    pub fn as_update(self) -> Option<UpdateFn<E>> {
+        match self {
+            Handler::Update(f) => Some(f),
+            Handler::Create(_) => None,
+        }
+    }
+}
+
+impl<E> Clone for Handler<E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<E> Copy for Handler<E> {}
 
 /// One event of entity `E`: metadata plus the generated handler.
 pub struct EventDef<E> {
     /// Route metadata.
     pub spec: EventSpec,
-    /// Extracts the parameters, calls the method, converts its result.
-    pub handler: fn(&mut E, &EventInput) -> Result<EventOutput, EventError>,
+    /// The generated code.
+    pub handler: Handler<E>,
 }
 
 impl<E> Clone for EventDef<E> {

@@ -10,6 +10,43 @@ pub enum EventOutput {
     Signals,
     /// Markup to patch into the page, besides the signals.
     Elements(String),
+    /// The event removes the instance (it returned [`Deleted`]).
+    Deleted,
+}
+
+/// Returned by an event that removes its record: `fn remove(&mut self) -> Deleted`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Deleted;
+
+impl IntoEventOutput for Deleted {
+    fn into_event_output(self) -> Result<EventOutput, EventError> {
+        Ok(EventOutput::Deleted)
+    }
+}
+
+/// Converts a create event's return value into the new instance.
+///
+/// Implemented for the entity itself and `Result<E, Err>` where the error is shown
+/// to the user (status 422).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be returned from a create event of `{E}`",
+    note = "an event without `self` creates a record: it returns `Self` or `Result<Self, E>` with `E: Display`"
+)]
+pub trait IntoCreated<E> {
+    /// The conversion.
+    fn into_created(self) -> Result<E, EventError>;
+}
+
+impl<E: crate::Entity> IntoCreated<E> for E {
+    fn into_created(self) -> Result<E, EventError> {
+        Ok(self)
+    }
+}
+
+impl<E: crate::Entity, Err: Display> IntoCreated<E> for Result<E, Err> {
+    fn into_created(self) -> Result<E, EventError> {
+        self.map_err(|e| EventError::Rejected(e.to_string()))
+    }
 }
 
 /// Converts an event method's return value into an [`EventOutput`].

@@ -9,15 +9,17 @@
 //! than once and must not have side effects of its own).
 
 mod memory;
+pub mod query;
 
 pub use memory::{MemoryStore, MemoryStoreBuilder};
+pub use query::{Filter, FilterOp, ListQuery, Page, Sort};
 
 use async_trait::async_trait;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{EntityId, EntityKey};
+use crate::{EntityId, EntityKey, Schema};
 
 /// A stored instance: its state and how many times it was written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,6 +68,14 @@ pub enum StoreError {
         /// The configured capacity.
         capacity: usize,
     },
+    /// A write would break a constraint: a unique value taken, or a record
+    /// created with an id that exists (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// The query names a field the entity has not, or compares it with a value of
+    /// the wrong type (400).
+    #[error("{0}")]
+    BadQuery(String),
     /// Stored bytes do not decode (500).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
@@ -85,6 +95,8 @@ impl StoreError {
     pub fn status(&self) -> StatusCode {
         match self {
             StoreError::Unavailable(_) | StoreError::Full { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            StoreError::Conflict(_) => StatusCode::CONFLICT,
+            StoreError::BadQuery(_) => StatusCode::BAD_REQUEST,
             StoreError::Corrupt(_) | StoreError::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -93,6 +105,21 @@ impl StoreError {
 /// Where entity state lives. Object-safe: entities hold an `Arc<dyn Store>`.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// Told, when the application is built and before any other call, of each
+    /// entity kept here. A SQL store learns its tables' columns from it; the default
+    /// does nothing.
+    fn attach(&self, schema: &'static Schema) -> Result<(), StoreError> {
+        let _ = schema;
+        Ok(())
+    }
+
+    /// Gets ready to serve the attached entities, before the application takes
+    /// requests (a SQL store applies its start-up migrations here). Called by
+    /// `App::prepare` and on serving; must be safe to call more than once.
+    async fn prepare(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// The current record, if the instance exists.
     async fn load(&self, key: &EntityKey) -> Result<Option<Record>, StoreError>;
 
@@ -106,6 +133,16 @@ pub trait Store: Send + Sync + 'static {
 
     /// Every instance of one entity, ordered by id (for copies, admin and APIs).
     async fn list(&self, entity: &str) -> Result<Vec<(EntityId, Record)>, StoreError>;
+
+    /// One page of instances of `entity` matching `query`. The default filters and
+    /// sorts [`list`](Self::list) in memory; SQL stores push it into the database.
+    async fn query(&self, entity: &str, query: &ListQuery) -> Result<Page, StoreError> {
+        Ok(query::apply(self.list(entity).await?, query))
+    }
+
+    /// Writes `record` exactly as given (version included), replacing any instance
+    /// under `key`: how data is copied between stores.
+    async fn import(&self, key: &EntityKey, record: &Record) -> Result<(), StoreError>;
 
     /// Writes anything buffered to durable storage (called on graceful shutdown).
     async fn flush(&self) -> Result<(), StoreError> {

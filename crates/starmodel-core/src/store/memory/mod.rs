@@ -475,6 +475,24 @@ impl Store for MemoryStore {
             .collect())
     }
 
+    async fn import(&self, key: &EntityKey, record: &Record) -> Result<(), StoreError> {
+        loop {
+            let slot = self.inner.slot(key)?;
+            let mut state = lock(&slot.state);
+            if state.removed {
+                continue;
+            }
+            slot.last_access_ms
+                .store(self.inner.now_ms(), Ordering::Relaxed);
+            self.inner
+                .max_version
+                .fetch_max(record.version, Ordering::Relaxed);
+            state.record = Some(record.clone());
+            self.inner.generation.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
+    }
+
     async fn flush(&self) -> Result<(), StoreError> {
         self.save_snapshot().await
     }

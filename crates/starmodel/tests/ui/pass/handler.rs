@@ -46,9 +46,9 @@ fn query(pairs: &[(&str, &str)]) -> EventInput {
 
 fn main() {
     let events = Counter::events();
-    let increment = events[0].handler;
-    let reset = events[1].handler;
-    let set = events[2].handler;
+    let increment = events[0].handler.as_update().expect("an update event");
+    let reset = events[1].handler.as_update().expect("an update event");
+    let set = events[2].handler.as_update().expect("an update event");
     let mut counter = Counter::default();
 
     let output = increment(&mut counter, &query(&[("amount", "5")]));

@@ -68,7 +68,7 @@ fn main() {
         ("age".to_owned(), "36".to_owned()),
         ("admin".to_owned(), "true".to_owned()),
     ]);
-    let output = (Profile::events()[0].handler)(&mut profile, &input);
+    let output = (Profile::events()[0].handler.as_update().expect("an update event"))(&mut profile, &input);
     assert!(output.is_ok(), "{output:?}");
     assert_eq!(profile.name, "10");
     assert_eq!(profile.age, 36);
@@ -79,7 +79,7 @@ fn main() {
         ("type".to_owned(), "kind".to_owned()),
         ("tags".to_owned(), "[\"a\",\"b c\"]".to_owned()),
     ]);
-    let output = (Profile::events()[1].handler)(&mut profile, &input);
+    let output = (Profile::events()[1].handler.as_update().expect("an update event"))(&mut profile, &input);
     assert!(output.is_ok(), "{output:?}");
     assert_eq!(profile.note.as_deref(), Some("kind: a,b c"));
 }
