@@ -1,0 +1,1 @@
+//! StarModel's SQL store (being written).
