@@ -8,7 +8,7 @@
 //! |---|---|
 //! | [`entity`] | the [`Entity`] trait, [`Scope`], [`EntityKey`], schema metadata, signal names |
 //! | [`event`] | event metadata, typed parameter extraction, [`Action`] builders, errors |
-//! | [`store`] | the [`Store`] trait and the [`MemoryStore`] (TTL, capacity, snapshot file) |
+//! | [`store`] | the [`Store`] trait, the [`MemoryStore`] (TTL, capacity, snapshot file), verified copies between stores |
 //! | [`bus`] | the [`Bus`] trait carrying [`EntityChanged`] between nodes, and [`LocalBus`] |
 //! | [`app`] | the [`Registry`] of entity types and the [`Dispatcher`] (the unit of work) |
 //!

@@ -8,9 +8,11 @@
 //! inside a transaction, Redis a `WATCH`/`MULTI` retry (so the closure may run more
 //! than once and must not have side effects of its own).
 
+pub mod copy;
 mod memory;
 pub mod query;
 
+pub use copy::{Checksum, CopyError, CopyOptions, CopyReport, EntityCopy, checksum, copy};
 pub use memory::{MemoryStore, MemoryStoreBuilder};
 pub use query::{Filter, FilterOp, ListQuery, Page, Sort};
 
