@@ -7,14 +7,15 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::MethodRouter;
+use maud::Markup;
 use starmodel_core::{
-    Bus, Dispatcher, EntityType, Events, MemoryStore, NodeId, Registry, Scope, Store, StoreError,
-    StoreKind,
+    Bus, Dispatcher, Entity, EntityType, Events, ListQuery, MemoryStore, NodeId, Registry, Scope,
+    Store, StoreError, StoreKind,
 };
 use tokio::net::{TcpListener, ToSocketAddrs};
 
 use crate::context::AppContext;
-use crate::live::{LiveHub, spawn_bus_listener};
+use crate::live::{LiveHub, ViewDef, Views, spawn_bus_listener};
 use crate::routes;
 use crate::session::{SessionKeys, random_bytes, secret_from_file};
 use crate::view::DatastarBundle;
@@ -45,6 +46,9 @@ pub enum BuildError {
         /// The store it asked for.
         store: &'static str,
     },
+    /// A live view is misnamed, named twice or follows an unregistered entity.
+    #[error("live view: {0}")]
+    View(String),
     /// The session secret is too short or unreadable.
     #[error("session secret: {0}")]
     Secret(String),
@@ -115,6 +119,7 @@ pub struct StarModel {
     entities: Vec<EntityFactory>,
     memory: Option<MemoryStore>,
     sql: Option<Arc<dyn Store>>,
+    views: Vec<ViewDef>,
     bus: Option<Arc<dyn Bus>>,
     routes: Router,
     fallback: bool,
@@ -150,6 +155,7 @@ impl StarModel {
             entities: Vec::new(),
             memory: None,
             sql: None,
+            views: Vec::new(),
             bus: None,
             routes: Router::new(),
             fallback: true,
@@ -177,6 +183,25 @@ impl StarModel {
                 }),
             },
         ));
+        self
+    }
+
+    /// Registers a live view: a fragment with element id `name` showing every
+    /// record of `E` (ordered by id) as `render` draws them. Put it in a page with
+    /// [`live_view`](crate::live_view)`(name)`; whenever a record of `E` changes
+    /// it is rendered once and sent to every page showing it.
+    pub fn live_view<E: Entity>(self, name: &'static str, render: fn(&[E]) -> Markup) -> Self {
+        self.live_view_with(name, ListQuery::default(), render)
+    }
+
+    /// Like [`live_view`](Self::live_view), showing the records `query` selects.
+    pub fn live_view_with<E: Entity>(
+        mut self,
+        name: &'static str,
+        query: ListQuery,
+        render: fn(&[E]) -> Markup,
+    ) -> Self {
+        self.views.push(ViewDef::of::<E>(name, query, render));
         self
     }
 
@@ -337,6 +362,31 @@ impl StarModel {
             }
             registry.insert(ty);
         }
+        for (i, view) in self.views.iter().enumerate() {
+            let valid = !view.name.is_empty()
+                && view
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !valid {
+                return Err(BuildError::View(format!(
+                    "`{}` cannot be an element id: use ASCII letters, digits, `-` and `_`",
+                    view.name
+                )));
+            }
+            if self.views[..i].iter().any(|v| v.name == view.name) {
+                return Err(BuildError::View(format!(
+                    "two live views are named `{}`",
+                    view.name
+                )));
+            }
+            if registry.get(view.entity).is_none() {
+                return Err(BuildError::View(format!(
+                    "live view `{}` follows entity `{}`, which is not registered",
+                    view.name, view.entity
+                )));
+            }
+        }
         let secret = Self::secret_bytes(self.secret, self.bus.is_some())?;
         let bundle = match self.bundle {
             Some(b) => b,
@@ -346,7 +396,8 @@ impl StarModel {
         // Without a bus this node is the only one: changes need no publishing
         // beyond the live hub.
         let dispatcher = Arc::new(Dispatcher::new(registry, self.bus, NodeId::random()));
-        let hub = Arc::new(LiveHub::default());
+        let hub = Arc::new(LiveHub::with_views(Views::new(self.views)));
+        hub.views.set_dispatcher(&dispatcher);
         dispatcher.observe(hub.clone());
         if dispatcher.bus().is_some() {
             spawn_bus_listener(Arc::downgrade(&hub), Arc::downgrade(&dispatcher));

@@ -10,6 +10,17 @@ use crate::live::LiveHub;
 use crate::session::SessionKeys;
 use crate::view::DatastarBundle;
 
+tokio::task_local! {
+    /// The application serving the current request (set around the application's
+    /// own handlers by the session layer).
+    pub(crate) static CURRENT_APP: Arc<AppContext>;
+}
+
+/// The application serving this request, inside a handler of its routes.
+pub(crate) fn current_app() -> Option<Arc<AppContext>> {
+    CURRENT_APP.try_with(Clone::clone).ok()
+}
+
 pub(crate) struct AppContext {
     pub(crate) dispatcher: Arc<Dispatcher>,
     pub(crate) hub: Arc<LiveHub>,

@@ -5,7 +5,8 @@
 //! | route | what |
 //! |---|---|
 //! | `POST /{entity}/{event}` | runs an event on the session's or the global instance |
-//! | `POST /{entity}/{id}/{event}` | runs an event on a record (record entities are refused at build until records can be created) |
+//! | `POST /{entity}/{id}/{event}` | runs an event on a record |
+//! | `POST /{entity}/{event}` | a record entity's create event |
 //! | `GET /_starmodel/stream` | the page's live stream: every entity on the page, kept current |
 //! | `GET /_starmodel/datastar-<hash>.js` | the local Datastar bundle, when configured |
 //!
@@ -22,6 +23,7 @@ mod context;
 mod error;
 mod extract;
 mod live;
+pub mod records;
 mod routes;
 mod session;
 pub mod view;
@@ -31,6 +33,7 @@ pub use app::{
 };
 pub use error::{ERROR_ELEMENT_ID, ERROR_HEADER, ErrorResponse};
 pub use extract::extract_entity;
+pub use records::{Listed, live_view};
 pub use routes::STREAM_PATH;
 pub use session::{COOKIE_NAME, Session};
 pub use view::{page, page_titled};

@@ -401,6 +401,30 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             #vis fn create() -> #create_actions {
                 #create_actions { base: ::starmodel::__private::route_base::<Self>() }
             }
+
+            /// The record `id`, if it exists (in a handler of the application's routes).
+            #[allow(dead_code)]
+            #vis async fn find(
+                id: impl ::std::fmt::Display,
+            ) -> ::core::result::Result<::core::option::Option<Self>, ::starmodel::__private::ErrorResponse> {
+                ::starmodel::__private::records::find::<Self>(id).await
+            }
+
+            /// The records `query` selects, and the cursor of the next page.
+            #[allow(dead_code)]
+            #vis async fn list(
+                query: &::starmodel::__private::ListQuery,
+            ) -> ::core::result::Result<::starmodel::__private::Listed<Self>, ::starmodel::__private::ErrorResponse> {
+                ::starmodel::__private::records::list::<Self>(query).await
+            }
+
+            /// Every record, ordered by id.
+            #[allow(dead_code)]
+            #vis async fn all() -> ::core::result::Result<::std::vec::Vec<Self>, ::starmodel::__private::ErrorResponse> {
+                ::starmodel::__private::records::list::<Self>(&::core::default::Default::default())
+                    .await
+                    .map(|listed| listed.items)
+            }
         }
     } else {
         quote! {
@@ -409,6 +433,18 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             #[allow(dead_code)]
             #vis fn action() -> #actions {
                 #actions { base: ::starmodel::__private::route_base::<Self>() }
+            }
+        }
+    };
+    // Records are shown through live views, not as one signal namespace each.
+    let render = if opts.record {
+        quote!()
+    } else {
+        quote! {
+            impl ::starmodel::__private::maud::Render for #ident {
+                fn render_to(&self, buffer: &mut ::std::string::String) {
+                    ::starmodel::__private::render_entity(self, buffer);
+                }
             }
         }
     };
@@ -470,11 +506,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
 
         #extractor
 
-        impl ::starmodel::__private::maud::Render for #ident {
-            fn render_to(&self, buffer: &mut ::std::string::String) {
-                ::starmodel::__private::render_entity(self, buffer);
-            }
-        }
+        #render
     })
 }
 

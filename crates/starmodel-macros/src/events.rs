@@ -282,12 +282,12 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> syn::Result<Token
         });
         let builder_params = event.params.iter().map(|p| {
             let (pident, pty) = (&p.ident, &p.ty);
-            quote!(#pident: #pty)
+            quote!(#pident: impl ::starmodel::__private::ActionArg<#pty>)
         });
         let builder_args = event.params.iter().map(|p| {
             let (pident, pname, pty) = (&p.ident, &p.name, &p.ty);
             quote_spanned! {pty.span()=>
-                let action = ::starmodel::__private::arg::<#pty>(action, #pname, &#pident);
+                let action = ::starmodel::__private::ActionArg::<#pty>::add_arg(#pident, action, #pname);
             }
         });
         let doc = format!("Fires the `{name}` event.");

@@ -62,18 +62,35 @@ pub use starmodel_axum as web;
 pub use starmodel_core as core;
 pub use starmodel_datastar as datastar;
 
-pub use starmodel_axum::{App, BuildError, ServeError, Session, StarModel, page, page_titled};
+pub use starmodel_axum::{
+    App, BuildError, ErrorResponse, Listed, ServeError, Session, StarModel, live_view, page,
+    page_titled,
+};
 pub use starmodel_core::{Action, Deleted, Entity, Events, MemoryStore, SignalRef};
 pub use starmodel_macros::{Entity, event, events};
+
+/// Passed to an action builder for a parameter, leaves it out of the URL: the event
+/// reads it from the page's signals instead (`$todo.title` or `$title`), as the
+/// user typed it into an input bound with `data-bind`.
+///
+/// ```ignore
+/// form "data-on:submit"=(Todo::create().add(FromSignals)) {
+///     input "data-bind"="todo.title";
+/// }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FromSignals;
 
 /// Everything an application usually needs, in one import.
 pub mod prelude {
     pub use axum::routing::{delete, get, post};
     pub use maud::{Markup, html};
     pub use serde::{Deserialize, Serialize};
-    pub use starmodel_axum::{Session, StarModel, page, page_titled};
-    pub use starmodel_core::{Deleted, Entity, Events, MemoryStore};
+    pub use starmodel_axum::{ErrorResponse, Session, StarModel, live_view, page, page_titled};
+    pub use starmodel_core::{Deleted, Entity, Events, ListQuery, MemoryStore};
     pub use starmodel_macros::{Entity, event, events};
+
+    pub use crate::FromSignals;
 }
 
 /// What the macros' generated code names. Not a stable API.
@@ -81,12 +98,13 @@ pub mod prelude {
 pub mod __private {
     pub use axum;
     pub use maud;
-    pub use starmodel_axum::{ErrorResponse, extract_entity, view::render_entity};
+    pub use starmodel_axum::records;
+    pub use starmodel_axum::{ErrorResponse, Listed, extract_entity, view::render_entity};
     pub use starmodel_core::entity::{Field, FieldType, Rule};
     pub use starmodel_core::{
         Action, Entity, EntityId, EventDef, EventError, EventInput, EventKind, EventMethod,
-        EventOutput, EventSpec, Events, Handler, IntoCreated, IntoEventOutput, Schema, Scope,
-        SignalRef, StoreKind,
+        EventOutput, EventSpec, Events, Handler, IntoCreated, IntoEventOutput, ListQuery, Schema,
+        Scope, SignalRef, StoreKind,
     };
 
     /// A type an event parameter can have.
@@ -114,9 +132,27 @@ pub mod __private {
         }
     }
 
-    /// Adds one typed argument to an action.
-    pub fn arg<T: EventParam>(action: Action, name: &str, value: &T) -> Action {
-        value.add_to(action, name)
+    /// What an action builder accepts for a parameter of type `T`: a `T`, or
+    /// [`FromSignals`](crate::FromSignals).
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot be passed for a `{T}` parameter of an action",
+        note = "pass a `{T}`, or `FromSignals` to let the event read it from the page's signals"
+    )]
+    pub trait ActionArg<T> {
+        /// Adds the argument to the action's query string (or nothing).
+        fn add_arg(self, action: Action, name: &str) -> Action;
+    }
+
+    impl<T: EventParam> ActionArg<T> for T {
+        fn add_arg(self, action: Action, name: &str) -> Action {
+            self.add_to(action, name)
+        }
+    }
+
+    impl<T> ActionArg<T> for crate::FromSignals {
+        fn add_arg(self, action: Action, _: &str) -> Action {
+            action
+        }
     }
 
     /// Reads one event parameter.

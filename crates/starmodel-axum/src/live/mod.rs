@@ -9,8 +9,10 @@
 //! stream watches them.
 
 mod body;
+mod views;
 
 pub(crate) use body::LiveBody;
+pub(crate) use views::{ViewDef, Views};
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -43,6 +45,8 @@ pub(crate) struct LiveHub {
     topics: RwLock<HashMap<EntityKey, watch::Sender<Latest>>>,
     /// Set on shutdown: no channel is created any more.
     closed: AtomicBool,
+    /// The application's live views (fragments following record entities).
+    pub(crate) views: Views,
 }
 
 /// Encodes `{"<entity>": state}` as a `datastar-patch-signals` event.
@@ -88,6 +92,14 @@ fn encode_frame(entity: &str, previous: Option<&Value>, state: &Value) -> Bytes 
 }
 
 impl LiveHub {
+    /// A hub serving these live views.
+    pub(crate) fn with_views(views: Views) -> Self {
+        Self {
+            views,
+            ..Self::default()
+        }
+    }
+
     fn topics(&self) -> RwLockReadGuard<'_, HashMap<EntityKey, watch::Sender<Latest>>> {
         self.topics.read().unwrap_or_else(PoisonError::into_inner)
     }
@@ -116,6 +128,8 @@ impl LiveHub {
         let mut topics = self.topics_mut();
         self.closed.store(true, Ordering::SeqCst);
         topics.clear();
+        drop(topics);
+        self.views.close();
     }
 
     /// `true` after [`close`](Self::close).
@@ -193,6 +207,7 @@ impl CommitObserver for LiveHub {
         if let Some(record) = record {
             self.offer(key, record);
         }
+        self.views.changed(&key.entity);
     }
 }
 
@@ -215,8 +230,14 @@ pub(crate) fn spawn_bus_listener(hub: Weak<LiveHub>, dispatcher: Weak<Dispatcher
             };
             let keys = match event {
                 BusEvent::Changed(c) if c.origin == node => continue,
-                BusEvent::Changed(c) => vec![EntityKey::new(c.entity, c.id)],
-                BusEvent::Missed => hub.watched(),
+                BusEvent::Changed(c) => {
+                    hub.views.changed(&c.entity);
+                    vec![EntityKey::new(c.entity, c.id)]
+                }
+                BusEvent::Missed => {
+                    hub.views.refresh_all();
+                    hub.watched()
+                }
             };
             for key in keys {
                 let watched = hub.topics().contains_key(&key);

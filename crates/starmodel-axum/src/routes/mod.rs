@@ -87,7 +87,9 @@ pub(crate) async fn session_layer(ctx: Arc<AppContext>, mut req: Request, next: 
     req.extensions_mut().insert(session);
     let bundle = ctx.bundle.clone();
     req.extensions_mut().insert(ctx.clone());
-    let mut response = with_bundle(bundle, next.run(req)).await;
+    let mut response = crate::context::CURRENT_APP
+        .scope(ctx.clone(), with_bundle(bundle, next.run(req)))
+        .await;
     // A new session sets its cookie; every page served renews it, so its
     // Max-Age counts from the last visit rather than the first.
     let page = response

@@ -99,6 +99,25 @@ pub(super) async fn open(ctx: Arc<AppContext>, req: Request) -> Response {
         }
     }
     let mut receivers = pending.take();
+    // Views the page shows: `{"starmodel": {"views": {"todo-list": true}}}`.
+    let views = signals
+        .get("starmodel")
+        .and_then(|s| s.get("views"))
+        .and_then(|v| v.as_object());
+    for name in views.into_iter().flat_map(|v| v.keys()) {
+        match ctx.hub.views.subscribe(name).await {
+            None => {}
+            Some(Ok(rx)) => receivers.push(rx),
+            Some(Err(e)) => {
+                return ErrorResponse::new(
+                    e.status(),
+                    format!("live view `{name}` unavailable: {e}"),
+                )
+                .datastar(datastar)
+                .into_response();
+            }
+        }
+    }
     let mut first = BytesMut::new();
     for rx in &mut receivers {
         if let Some(frame) = rx.borrow_and_update().as_ref() {
