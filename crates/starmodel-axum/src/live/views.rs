@@ -15,7 +15,6 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
-use bytes::Bytes;
 use maud::{Markup, PreEscaped, html};
 use starmodel_core::{DispatchError, Dispatcher, Entity, ListQuery};
 use starmodel_datastar::{DatastarEvent, PatchElements};
