@@ -81,6 +81,16 @@ pub use starmodel_macros::{Entity, event, events};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FromSignals;
 
+/// Passed to an action builder for a parameter, computes it in the browser when
+/// the action fires, from a JavaScript expression (`evt.target.value` is the
+/// value of the input that fired a `data-on:change`).
+///
+/// ```ignore
+/// input value=(todo.title) "data-on:change"=(Todo::action(todo.id).rename(FromJs("evt.target.value")));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FromJs(pub &'static str);
+
 /// Everything an application usually needs, in one import.
 pub mod prelude {
     pub use axum::routing::{delete, get, post};
@@ -90,7 +100,7 @@ pub mod prelude {
     pub use starmodel_core::{Deleted, Entity, Events, ListQuery, MemoryStore};
     pub use starmodel_macros::{Entity, event, events};
 
-    pub use crate::FromSignals;
+    pub use crate::{FromJs, FromSignals};
 }
 
 /// What the macros' generated code names. Not a stable API.
@@ -146,6 +156,12 @@ pub mod __private {
     impl<T: EventParam> ActionArg<T> for T {
         fn add_arg(self, action: Action, name: &str) -> Action {
             self.add_to(action, name)
+        }
+    }
+
+    impl<T> ActionArg<T> for crate::FromJs {
+        fn add_arg(self, action: Action, name: &str) -> Action {
+            action.arg_expr(name, self.0)
         }
     }
 

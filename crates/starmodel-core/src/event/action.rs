@@ -28,6 +28,8 @@ pub struct Action {
     method: EventMethod,
     url: String,
     has_query: bool,
+    /// Arguments computed in the browser: `(name, JavaScript expression)`.
+    exprs: Vec<(String, String)>,
 }
 
 impl Action {
@@ -56,7 +58,26 @@ impl Action {
             method,
             url,
             has_query: false,
+            exprs: Vec::new(),
         }
+    }
+
+    /// Adds an argument whose value the browser computes when the action fires,
+    /// from a JavaScript expression such as `evt.target.value`.
+    ///
+    /// ```
+    /// use starmodel_core::{Action, EventMethod};
+    /// let action = Action::new(EventMethod::Post, "/todo/7/rename").arg_expr("title", "evt.target.value");
+    /// assert_eq!(
+    ///     action.to_string(),
+    ///     "@post('/todo/7/rename?title=' + encodeURIComponent(evt.target.value))"
+    /// );
+    /// ```
+    pub fn arg_expr(mut self, name: &str, expr: &str) -> Self {
+        let mut encoded = String::new();
+        percent_encode_into(name, &mut encoded);
+        self.exprs.push((encoded, expr.to_owned()));
+        self
     }
 
     /// Adds one argument; `None` and unit values are skipped, text is sent as is,
@@ -88,7 +109,16 @@ impl Action {
 
 impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "@{}('{}')", self.method.action_name(), self.url)
+        write!(f, "@{}('{}", self.method.action_name(), self.url)?;
+        let mut sep = if self.has_query { '&' } else { '?' };
+        for (i, (name, expr)) in self.exprs.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" + '")?;
+            }
+            write!(f, "{sep}{name}=' + encodeURIComponent({expr})")?;
+            sep = '&';
+        }
+        f.write_str(if self.exprs.is_empty() { "')" } else { ")" })
     }
 }
 
