@@ -433,7 +433,6 @@ impl StarModel {
     /// next server), requests in flight finish, stores are flushed.
     pub async fn serve(self, addr: impl ToSocketAddrs) -> Result<(), ServeError> {
         let app = self.build()?;
-        app.prepare().await?;
         let listener = TcpListener::bind(addr).await?;
         tracing::info!("listening on http://{}", listener.local_addr()?);
         app.serve_with_shutdown(listener, shutdown_signal()).await
@@ -485,7 +484,7 @@ impl App {
         self.router.clone()
     }
 
-    /// Readies every store (a SQL store applies its start-up migrations). `serve`
+    /// Readies every store (a SQL store applies its start-up migrations). Serving
     /// calls it; call it yourself before serving [`router`](Self::router).
     pub async fn prepare(&self) -> Result<(), StoreError> {
         for store in &self.ctx.stores {
@@ -500,12 +499,14 @@ impl App {
         self.ctx.flush_stores().await;
     }
 
-    /// Serves on `listener` until `signal` resolves, then shuts down gracefully.
+    /// Readies the stores ([`prepare`](Self::prepare)), then serves on `listener`
+    /// until `signal` resolves, then shuts down gracefully.
     pub async fn serve_with_shutdown(
         self,
         listener: TcpListener,
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
+        self.prepare().await?;
         let ctx = self.ctx.clone();
         // `into_make_service` shares one routing table between connections (serving
         // the `Router` itself copies it for each, about 2 KiB per live stream).

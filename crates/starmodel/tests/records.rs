@@ -1,0 +1,225 @@
+//! Record entities over HTTP: create events, events on one record by id,
+//! deletion, validation, conflicts, reads in handlers and live views.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use http::{Request, StatusCode};
+use starmodel::prelude::*;
+use support::{WAIT, event, open_stream, send};
+
+/// A record entity kept in a memory store (the SQL store has its own suite).
+#[derive(Entity, Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[entity(scope = "record")]
+pub struct Note {
+    /// Chosen by the writer.
+    #[entity(id)]
+    pub id: String,
+    /// Short.
+    #[entity(validate(length(min = 1, max = 20)))]
+    pub text: String,
+    /// Shown first.
+    pub pinned: bool,
+}
+
+#[events]
+impl Note {
+    #[event]
+    fn write(id: String, text: String) -> Result<Self, String> {
+        if id.contains('/') {
+            return Err("an id cannot hold `/`".to_owned());
+        }
+        Ok(Note {
+            id,
+            text,
+            pinned: false,
+        })
+    }
+
+    #[event]
+    fn pin(&mut self) {
+        self.pinned = !self.pinned;
+    }
+
+    #[event]
+    fn edit(&mut self, text: String) {
+        self.text = text;
+    }
+
+    #[event]
+    fn erase(&mut self) -> Deleted {
+        Deleted
+    }
+}
+
+fn notes(all: &[Note]) -> Markup {
+    html! { ul { @for n in all { li data-pinned=(n.pinned) { (n.text) } } } }
+}
+
+async fn index() -> Result<Markup, ErrorResponse> {
+    let first = Note::find("a").await?;
+    let listed = Note::list(&ListQuery {
+        limit: Some(1),
+        ..ListQuery::default()
+    })
+    .await?;
+    Ok(page(html! {
+        p #first { (first.map(|n| n.text).unwrap_or_default()) }
+        p #page { (listed.items.len()) " " (listed.next.is_some()) }
+        (live_view("notes").await?)
+    }))
+}
+
+fn router() -> Router {
+    StarModel::new()
+        .secret([7u8; 32])
+        .entity_with_store::<Note>(Arc::new(MemoryStore::new()))
+        .live_view("notes", notes)
+        .route("/", get(index))
+        .build()
+        .unwrap()
+        .router()
+}
+
+async fn write(router: &Router, id: &str, text: &str) -> support::Reply {
+    let body = serde_json::json!({ "note": { "id": id, "text": text } }).to_string();
+    send(router, event("POST", "/note/write", None, &body)).await
+}
+
+#[tokio::test]
+async fn records_are_created_changed_and_deleted_by_id() {
+    let router = router();
+    assert_eq!(write(&router, "a", "first").await.status, StatusCode::OK);
+    assert_eq!(write(&router, "b", "second").await.status, StatusCode::OK);
+    let r = send(&router, event("POST", "/note/a/pin", None, "{}")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = send(
+        &router,
+        event("POST", "/note/a/edit?text=changed", None, "{}"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    let page = send(&router, Request::get("/").body(Body::empty()).unwrap()).await;
+    assert!(
+        page.body.contains(r#"<p id="first">changed</p>"#),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains(r#"<p id="page">1 true</p>"#),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(r#"<li data-pinned="true">changed</li>"#));
+    assert!(page.body.contains(r#"<li data-pinned="false">second</li>"#));
+
+    let r = send(&router, event("POST", "/note/a/erase", None, "{}")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = send(&router, event("POST", "/note/a/pin", None, "{}")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let page = send(&router, Request::get("/").body(Body::empty()).unwrap()).await;
+    assert!(page.body.contains(r#"<p id="first"></p>"#));
+    assert!(!page.body.contains("changed"));
+}
+
+#[tokio::test]
+async fn bad_records_are_refused_with_the_field_named_and_nothing_changes() {
+    let router = router();
+    assert_eq!(write(&router, "a", "first").await.status, StatusCode::OK);
+
+    let taken = write(&router, "a", "again").await;
+    assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.body);
+    let empty = write(&router, "c", "").await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        empty.body.contains("text must not be empty"),
+        "{}",
+        empty.body
+    );
+    let rejected = write(&router, "x/y", "slash").await;
+    assert_eq!(rejected.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let long = send(
+        &router,
+        event(
+            "POST",
+            "/note/a/edit?text=aaaaaaaaaaaaaaaaaaaaaaaaa",
+            None,
+            "{}",
+        ),
+    )
+    .await;
+    assert_eq!(long.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(long.body.contains("at most 20"), "{}", long.body);
+
+    let page = send(&router, Request::get("/").body(Body::empty()).unwrap()).await;
+    assert!(
+        page.body.contains(r#"<p id="first">first</p>"#),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains(r#"<p id="page">1 false</p>"#),
+        "{}",
+        page.body
+    );
+}
+
+#[tokio::test]
+async fn a_live_view_follows_every_change_of_its_records() {
+    let router = router();
+    let signals = r#"{"starmodel":{"views":{"notes":true}}}"#;
+    let mut tab1 = open_stream(&router, None, signals).await;
+    let mut tab2 = open_stream(&router, None, signals).await;
+    for tab in [&mut tab1, &mut tab2] {
+        let first = tab.next(WAIT).await.unwrap();
+        assert_eq!(first.event, "datastar-patch-elements");
+        assert!(first.data.iter().any(|l| l.contains(r#"id="notes""#)));
+    }
+
+    write(&router, "a", "hello").await;
+    for tab in [&mut tab1, &mut tab2] {
+        let mut html = String::new();
+        // Renders are coalesced: wait for the one showing the new record.
+        while !html.contains("hello") {
+            let patch = tab.next(WAIT).await.expect("a patch after the change");
+            html = patch.data.join("\n");
+        }
+        assert!(
+            html.contains(r#"<li data-pinned="false">hello</li>"#),
+            "{html}"
+        );
+    }
+    send(&router, event("POST", "/note/a/erase", None, "{}")).await;
+    let mut html = String::from("hello");
+    while html.contains("hello") {
+        html = tab1
+            .next(WAIT)
+            .await
+            .expect("a patch after the delete")
+            .data
+            .join("\n");
+    }
+    assert!(html.contains("<ul></ul>"), "{html}");
+}
+
+#[tokio::test]
+async fn unknown_views_are_ignored_and_misnamed_views_refused_at_build() {
+    let router = router();
+    let mut stream = open_stream(&router, None, r#"{"starmodel":{"views":{"nope":true}}}"#).await;
+    assert!(!stream.ended(std::time::Duration::from_millis(200)).await);
+    let err = StarModel::new()
+        .entity_with_store::<Note>(Arc::new(MemoryStore::new()))
+        .live_view("bad id", notes)
+        .build()
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("`bad id` cannot be an element id"),
+        "{err}"
+    );
+}
