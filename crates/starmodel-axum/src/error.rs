@@ -5,6 +5,7 @@ use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use starmodel_core::DispatchError;
+use starmodel_core::entity::FieldError;
 use starmodel_datastar::{DatastarEvent, ElementPatchMode, PatchElements, PatchSignals};
 
 /// The id of the page element that shows event errors (the page shell has one).
@@ -23,6 +24,7 @@ pub struct ErrorResponse {
     status: StatusCode,
     message: String,
     field: Option<String>,
+    fields: Vec<FieldError>,
     datastar: bool,
 }
 
@@ -33,6 +35,7 @@ impl ErrorResponse {
             status,
             message: message.into(),
             field: None,
+            fields: Vec::new(),
             datastar: false,
         }
     }
@@ -40,6 +43,26 @@ impl ErrorResponse {
     /// Names the request field at fault.
     pub fn field(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
+        self
+    }
+
+    /// Lists every field at fault with its own message (`"fields"` in the JSON
+    /// body); the first also becomes the [`field`](Self::field) when none is set.
+    ///
+    /// ```
+    /// use http::StatusCode;
+    /// use starmodel_axum::ErrorResponse;
+    /// use starmodel_core::entity::FieldError;
+    ///
+    /// let e = ErrorResponse::new(StatusCode::UNPROCESSABLE_ENTITY, "title must not be empty")
+    ///     .fields(vec![FieldError { field: "title".into(), message: "must not be empty".into() }]);
+    /// assert_eq!(e.field_errors()[0].field, "title");
+    /// ```
+    pub fn fields(mut self, fields: impl IntoIterator<Item = FieldError>) -> Self {
+        self.fields.extend(fields);
+        if self.field.is_none() {
+            self.field = self.fields.first().map(|f| f.field.clone());
+        }
         self
     }
 
@@ -59,22 +82,30 @@ impl ErrorResponse {
         &self.message
     }
 
+    /// Every field at fault with its message (empty when the error is not about
+    /// fields).
+    pub fn field_errors(&self) -> &[FieldError] {
+        &self.fields
+    }
+
     pub(crate) fn from_dispatch(e: &DispatchError) -> Self {
         let mut r = Self::new(e.status(), e.to_string());
         if let Some(field) = e.field() {
             r = r.field(field);
         }
-        r
+        r.fields(e.field_errors())
     }
 
     fn json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "error": {
-                "status": self.status.as_u16(),
-                "message": self.message,
-                "field": self.field,
-            }
-        })
+        let mut error = serde_json::json!({
+            "status": self.status.as_u16(),
+            "message": self.message,
+            "field": self.field,
+        });
+        if !self.fields.is_empty() {
+            error["fields"] = serde_json::json!(self.fields);
+        }
+        serde_json::json!({ "error": error })
     }
 }
 
@@ -130,6 +161,27 @@ impl IntoResponse for ErrorResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn field_messages_are_listed_in_the_json_body() {
+        let plain = ErrorResponse::new(StatusCode::NOT_FOUND, "no such thing").json();
+        assert_eq!(plain["error"]["field"], serde_json::Value::Null);
+        assert!(plain["error"].get("fields").is_none());
+        let e = ErrorResponse::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid").fields([
+            FieldError {
+                field: "title".into(),
+                message: "must not be empty".into(),
+            },
+            FieldError {
+                field: "email".into(),
+                message: "must be an e-mail address".into(),
+            },
+        ]);
+        let json = e.json();
+        assert_eq!(json["error"]["field"], "title");
+        assert_eq!(json["error"]["fields"][1]["field"], "email");
+        assert_eq!(json["error"]["fields"][0]["message"], "must not be empty");
+    }
 
     #[test]
     fn header_text_is_percent_encoded() {

@@ -9,6 +9,8 @@
 //! | `POST /{entity}/{event}` | a record entity's create event |
 //! | `GET /_starmodel/stream` | the page's live stream: every entity on the page, kept current |
 //! | `GET /_starmodel/datastar-<hash>.js` | the local Datastar bundle, when configured |
+//! | `GET`, `POST /api/{entity}`; `GET`, `PUT`, `PATCH`, `DELETE /api/{entity}/{id}` | JSON API of record entities marked `#[entity(api)]` |
+//! | `GET /api/openapi.json` | its OpenAPI 3.0.3 document |
 //!
 //! Every request gets a signed-cookie [`Session`] (a new one sets the cookie on
 //! the response). Entities are
@@ -18,6 +20,7 @@
 //! Events answer `text/event-stream` with Datastar patches; failures answer their
 //! status with a message naming the problem ([`ErrorResponse`]).
 
+mod api;
 mod app;
 mod context;
 mod error;

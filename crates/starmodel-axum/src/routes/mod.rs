@@ -1,5 +1,5 @@
 //! The routes StarModel adds to an application: one per entity event, the page's
-//! live stream and the local Datastar bundle. These read the session cookie
+//! live stream, the local Datastar bundle and the JSON API (`crate::api`). These read the session cookie
 //! themselves (only where the entity needs it); the session layer defined here
 //! wraps the application's own routes, for extractors and [`Session`](crate::Session).
 
@@ -76,7 +76,7 @@ pub(crate) fn routes(ctx: &Arc<AppContext>) -> Router {
         let c = ctx.clone();
         router = router.route(url, get(move || async move { serve_bundle(&c.bundle) }));
     }
-    router
+    router.merge(crate::api::routes(ctx))
 }
 
 /// The session layer: finds or starts the session, hands it and the application
