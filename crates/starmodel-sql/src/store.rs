@@ -1,0 +1,224 @@
+//! [`SqlStore`]: entity state in typed SQL tables.
+
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use async_trait::async_trait;
+use starmodel_core::store::UpdateFn;
+use starmodel_core::store::query::cursor_at;
+use starmodel_core::{
+    EntityId, EntityKey, ListQuery, Page, Record, Schema, Store, StoreError, UpdateOutcome,
+};
+
+use crate::backend::{self, SqlPool};
+use crate::dialect::Dialect;
+use crate::table::TableInfo;
+use crate::{ddl, query};
+
+/// The URL [`SqlStore::from_env`] uses when `DATABASE_URL` is not set.
+pub const DEFAULT_URL: &str = "sqlite://starmodel.db";
+
+/// Keeps entity state in SQL tables: one table per entity, one typed column per
+/// field (see [`column_type`](crate::column_type)), a version column.
+///
+/// - **Atomic updates**: on PostgreSQL and MySQL an update is one transaction that
+///   locks the row while the event runs; on SQLite a single writer connection runs
+///   them one at a time and each write checks the row's version, so several
+///   processes can share one database file.
+/// - **Conflicts, not errors**: a unique value taken is
+///   [`StoreError::Conflict`] naming the field (409); an unreachable database is
+///   [`StoreError::Unavailable`] (503).
+/// - **Queries in the database**: [`Store::query`] is one `SELECT` with the
+///   filters, sort and page pushed down.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use starmodel_core::{EntityKey, Mutation, Store};
+/// use starmodel_core::entity::{Field, FieldType, Schema};
+/// use starmodel_sql::SqlStore;
+///
+/// static FIELDS: [Field; 1] = [Field::new("count", "i64", FieldType::Integer)];
+/// static COUNTER: Schema = Schema { name: "counter", fields: &FIELDS, api: false, admin: false };
+///
+/// let store = SqlStore::connect("sqlite::memory:").await.unwrap();
+/// store.attach(&COUNTER).unwrap();
+/// store.prepare().await.unwrap();
+/// let key = EntityKey::new("counter", "global");
+/// store.update(&key, &mut |_| Mutation::Put(serde_json::json!({"count": 1}))).await.unwrap();
+/// let record = store.load(&key).await.unwrap().unwrap();
+/// assert_eq!((record.version, record.value["count"].as_i64()), (1, Some(1)));
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct SqlStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: SqlPool,
+    dialect: Dialect,
+    tables: RwLock<HashMap<&'static str, Arc<TableInfo>>>,
+}
+
+impl std::fmt::Debug for SqlStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlStore")
+            .field("dialect", &self.inner.dialect)
+            .field("entities", &self.schemas().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqlStore {
+    /// Connects to the database at `url`: `sqlite://app.db` (created if missing;
+    /// WAL mode, `synchronous=NORMAL`), `sqlite::memory:`, `postgres://…` or
+    /// `mysql://…`. Each needs its cargo feature (`sqlite` is on by default).
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let pool = SqlPool::connect(url).await?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                dialect: pool.dialect(),
+                pool,
+                tables: RwLock::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// Connects to `DATABASE_URL`, or to [`DEFAULT_URL`] (a SQLite file in the
+    /// working directory) when it is not set.
+    pub async fn from_env() -> Result<Self, StoreError> {
+        let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned());
+        Self::connect(&url).await
+    }
+
+    /// The dialect of the database.
+    pub fn dialect(&self) -> Dialect {
+        self.inner.dialect
+    }
+
+    /// The connections, to run your own SQL (migrations do).
+    pub fn pool(&self) -> &SqlPool {
+        &self.inner.pool
+    }
+
+    /// The schemas attached so far, by entity name.
+    pub fn schemas(&self) -> Vec<&'static Schema> {
+        let tables = self
+            .inner
+            .tables
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut schemas: Vec<_> = tables.values().map(|t| t.schema).collect();
+        schemas.sort_by_key(|s| s.name);
+        schemas
+    }
+
+    /// Closes the connections (the store is unusable afterwards).
+    pub async fn close(&self) {
+        self.inner.pool.close().await;
+    }
+
+    fn table(&self, entity: &str) -> Result<Arc<TableInfo>, StoreError> {
+        self.inner
+            .tables
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(entity)
+            .cloned()
+            .ok_or_else(|| {
+                StoreError::Unavailable(format!(
+                    "entity `{entity}` is not attached to this SQL store"
+                ))
+            })
+    }
+}
+
+/// Gets the database ready for the attached entities: creates missing tables and
+/// indexes.
+async fn prepare(store: &SqlStore) -> Result<(), StoreError> {
+    for schema in store.schemas() {
+        for statement in ddl::create_table(schema, store.dialect()) {
+            store.pool().execute(&statement).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs `$call` with the engine module and pool of `$store`.
+macro_rules! on_backend {
+    ($store:expr, |$m:ident, $pool:ident| $call:expr) => {
+        match &$store.inner.pool {
+            #[cfg(feature = "sqlite")]
+            SqlPool::Sqlite($pool) => {
+                use backend::sqlite as $m;
+                $call
+            }
+            #[cfg(feature = "postgres")]
+            SqlPool::Postgres($pool) => {
+                use backend::postgres as $m;
+                $call
+            }
+            #[cfg(feature = "mysql")]
+            SqlPool::MySql($pool) => {
+                use backend::mysql as $m;
+                $call
+            }
+        }
+    };
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn attach(&self, schema: &'static Schema) -> Result<(), StoreError> {
+        let table = Arc::new(TableInfo::new(schema, self.inner.dialect));
+        self.inner
+            .tables
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(schema.name, table);
+        Ok(())
+    }
+
+    async fn prepare(&self) -> Result<(), StoreError> {
+        prepare(self).await
+    }
+
+    async fn load(&self, key: &EntityKey) -> Result<Option<Record>, StoreError> {
+        let table = self.table(&key.entity)?;
+        on_backend!(self, |m, pool| m::load(pool, &table, key).await)
+    }
+
+    async fn update(
+        &self,
+        key: &EntityKey,
+        f: &mut UpdateFn<'_>,
+    ) -> Result<UpdateOutcome, StoreError> {
+        let table = self.table(&key.entity)?;
+        on_backend!(self, |m, pool| m::update(pool, &table, key, f).await)
+    }
+
+    async fn list(&self, entity: &str) -> Result<Vec<(EntityId, Record)>, StoreError> {
+        let table = self.table(entity)?;
+        on_backend!(self, |m, pool| m::list(pool, &table).await)
+    }
+
+    async fn query(&self, entity: &str, query: &ListQuery) -> Result<Page, StoreError> {
+        let table = self.table(entity)?;
+        let select = query::select(&table, query)?;
+        let (start, limit) = (select.start, select.limit);
+        let mut items = on_backend!(self, |m, pool| m::select(pool, &table, select).await)?;
+        let next = match limit {
+            Some(limit) if items.len() > limit => {
+                items.truncate(limit);
+                Some(cursor_at(start + limit))
+            }
+            _ => None,
+        };
+        Ok(Page { items, next })
+    }
+
+    async fn import(&self, key: &EntityKey, record: &Record) -> Result<(), StoreError> {
+        let table = self.table(&key.entity)?;
+        on_backend!(self, |m, pool| m::import(pool, &table, key, record).await)
+    }
+}

@@ -1,0 +1,220 @@
+//! JSON values to column values and back, by [`ColumnKind`] and dialect.
+//!
+//! A row read back is exactly the object serde produced: every field present,
+//! `null` for NULL, timestamps as RFC 3339 in UTC with `Z` and only the sub-second
+//! digits needed (chrono's own format), JSON columns parsed.
+
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use sea_query::Value as SqlValue;
+use serde_json::{Number, Value};
+use starmodel_core::StoreError;
+
+use crate::dialect::{ColumnKind, Dialect};
+
+/// The fixed-width text SQLite keeps timestamps as, so that text order is time order.
+const SQLITE_TIMESTAMP: &str = "%Y-%m-%dT%H:%M:%S%.9fZ";
+
+fn wrong_type(field: &str, expected: &str, got: &Value) -> StoreError {
+    let got = match got {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "text",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    };
+    StoreError::BadQuery(format!("`{field}` must be {expected}, not {got}"))
+}
+
+/// SQL NULL typed for the column (PostgreSQL wants to know the type of a NULL).
+fn null(kind: ColumnKind, dialect: Dialect) -> SqlValue {
+    use ColumnKind as K;
+    match (kind, dialect) {
+        (K::Integer, _) => SqlValue::BigInt(None),
+        (K::Float, _) => SqlValue::Double(None),
+        (K::Bool, _) => SqlValue::Bool(None),
+        (K::Uuid, Dialect::Postgres) => SqlValue::Uuid(None),
+        (K::Timestamp, Dialect::Postgres | Dialect::MySql) => SqlValue::ChronoDateTimeUtc(None),
+        (K::Json, Dialect::Postgres | Dialect::MySql) => SqlValue::Json(None),
+        _ => SqlValue::String(None),
+    }
+}
+
+/// The column value for `value`, the JSON of field `field` of kind `kind`. Numbers
+/// that do not fit the column, text that is no UUID or timestamp, and values of the
+/// wrong JSON type are a [`StoreError::BadQuery`].
+pub(crate) fn to_sql(
+    kind: ColumnKind,
+    dialect: Dialect,
+    field: &str,
+    value: &Value,
+) -> Result<SqlValue, StoreError> {
+    use ColumnKind as K;
+    if value.is_null() {
+        return Ok(null(kind, dialect));
+    }
+    Ok(match kind {
+        K::Integer => match value.as_i64() {
+            Some(n) => SqlValue::BigInt(Some(n)),
+            None => return Err(wrong_type(field, "a 64-bit integer", value)),
+        },
+        K::Float => match value.as_f64() {
+            Some(x) => SqlValue::Double(Some(x)),
+            None => return Err(wrong_type(field, "a number", value)),
+        },
+        K::Bool => match value.as_bool() {
+            Some(b) => SqlValue::Bool(Some(b)),
+            None => return Err(wrong_type(field, "a boolean", value)),
+        },
+        K::Text => match value {
+            Value::String(s) => SqlValue::String(Some(Box::new(s.clone()))),
+            _ => return Err(wrong_type(field, "text", value)),
+        },
+        K::Uuid => {
+            let Some(uuid) = value.as_str().and_then(|s| uuid::Uuid::parse_str(s).ok()) else {
+                return Err(wrong_type(field, "a UUID", value));
+            };
+            match dialect {
+                Dialect::Postgres => SqlValue::Uuid(Some(Box::new(uuid))),
+                _ => SqlValue::String(Some(Box::new(uuid.hyphenated().to_string()))),
+            }
+        }
+        K::Timestamp => {
+            let Some(at) = value.as_str().and_then(parse_timestamp) else {
+                return Err(wrong_type(field, "an RFC 3339 date-time", value));
+            };
+            match dialect {
+                Dialect::Sqlite => {
+                    SqlValue::String(Some(Box::new(at.format(SQLITE_TIMESTAMP).to_string())))
+                }
+                _ => SqlValue::ChronoDateTimeUtc(Some(Box::new(at))),
+            }
+        }
+        K::Json => match dialect {
+            Dialect::Sqlite => SqlValue::String(Some(Box::new(value.to_string()))),
+            _ => SqlValue::Json(Some(Box::new(value.clone()))),
+        },
+    })
+}
+
+/// The key column value for an instance id (the id field of records is typed).
+pub(crate) fn key_to_sql(
+    kind: ColumnKind,
+    dialect: Dialect,
+    field: &str,
+    id: &str,
+) -> Result<SqlValue, StoreError> {
+    match kind {
+        ColumnKind::Integer => match id.parse::<i64>() {
+            Ok(n) => Ok(SqlValue::BigInt(Some(n))),
+            Err(_) => Err(StoreError::BadQuery(format!(
+                "`{field}` must be a 64-bit integer, not `{id}`"
+            ))),
+        },
+        ColumnKind::Text => Ok(SqlValue::String(Some(Box::new(id.to_owned())))),
+        kind => to_sql(kind, dialect, field, &Value::String(id.to_owned())),
+    }
+}
+
+fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|at| at.with_timezone(&Utc))
+}
+
+/// A timestamp as JSON: RFC 3339, UTC, `Z`, the sub-second digits it needs.
+pub(crate) fn timestamp_json(at: DateTime<Utc>) -> Value {
+    Value::String(at.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+}
+
+/// A MySQL `DATETIME` (kept in UTC) as JSON.
+#[cfg_attr(not(any(feature = "mysql", feature = "sqlite")), allow(dead_code))]
+pub(crate) fn naive_timestamp_json(at: NaiveDateTime) -> Value {
+    timestamp_json(at.and_utc())
+}
+
+/// SQLite's timestamp text as JSON.
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+pub(crate) fn sqlite_timestamp_json(text: &str) -> Result<Value, StoreError> {
+    NaiveDateTime::parse_from_str(text, SQLITE_TIMESTAMP)
+        .map(naive_timestamp_json)
+        .map_err(|e| StoreError::Corrupt(format!("timestamp `{text}`: {e}")))
+}
+
+/// A float as JSON (`null` for NaN and infinities, which JSON lacks).
+pub(crate) fn float_json(x: f64) -> Value {
+    Number::from_f64(x).map_or(Value::Null, Value::Number)
+}
+
+/// Text holding JSON, parsed.
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+pub(crate) fn json_text(text: &str) -> Result<Value, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("JSON column: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn sqlite_timestamps_sort_as_text_and_round_trip() {
+        let cases = [
+            "2024-05-01T10:00:00Z",
+            "2024-05-01T10:00:00.123456Z",
+            "2024-05-01T10:00:00.123456789Z",
+            "2024-05-01T10:00:00.5Z",
+        ];
+        let mut stored = Vec::new();
+        for case in cases {
+            let SqlValue::String(Some(text)) =
+                to_sql(ColumnKind::Timestamp, Dialect::Sqlite, "at", &json!(case)).unwrap()
+            else {
+                panic!("sqlite timestamps are text");
+            };
+            stored.push(text.to_string());
+        }
+        let mut sorted = stored.clone();
+        sorted.sort();
+        assert_eq!(sorted, stored, "text order is time order");
+        let back: Vec<_> = stored
+            .iter()
+            .map(|t| sqlite_timestamp_json(t).unwrap())
+            .collect();
+        assert_eq!(
+            back,
+            [
+                json!("2024-05-01T10:00:00Z"),
+                json!("2024-05-01T10:00:00.123456Z"),
+                json!("2024-05-01T10:00:00.123456789Z"),
+                json!("2024-05-01T10:00:00.500Z"),
+            ],
+            "chrono's own format: 0, 3, 6 or 9 digits"
+        );
+    }
+
+    #[test]
+    fn offsets_become_utc() {
+        let v = to_sql(
+            ColumnKind::Timestamp,
+            Dialect::Postgres,
+            "at",
+            &json!("2024-05-01T12:00:00+02:00"),
+        )
+        .unwrap();
+        let SqlValue::ChronoDateTimeUtc(Some(at)) = v else {
+            panic!("a timestamp");
+        };
+        assert_eq!(timestamp_json(*at), json!("2024-05-01T10:00:00Z"));
+    }
+
+    #[test]
+    fn wrong_types_name_the_field() {
+        let e = to_sql(ColumnKind::Integer, Dialect::Sqlite, "count", &json!("x")).unwrap_err();
+        assert_eq!(e.to_string(), "`count` must be a 64-bit integer, not text");
+        let e = to_sql(ColumnKind::Uuid, Dialect::Postgres, "id", &json!("nope")).unwrap_err();
+        assert!(matches!(e, StoreError::BadQuery(_)));
+        assert!(to_sql(ColumnKind::Integer, Dialect::MySql, "n", &json!(u64::MAX)).is_err());
+    }
+}
