@@ -1,7 +1,7 @@
 //! [`SqlStore`]: entity state in typed SQL tables.
 
 use std::collections::HashMap;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use async_trait::async_trait;
 use starmodel_core::store::UpdateFn;
@@ -12,8 +12,9 @@ use starmodel_core::{
 
 use crate::backend::{self, SqlPool};
 use crate::dialect::Dialect;
+use crate::migrate::{self, MigrateConfig};
 use crate::table::TableInfo;
-use crate::{ddl, query};
+use crate::query;
 
 /// The URL [`SqlStore::from_env`] uses when `DATABASE_URL` is not set.
 pub const DEFAULT_URL: &str = "sqlite://starmodel.db";
@@ -58,6 +59,7 @@ struct Inner {
     pool: SqlPool,
     dialect: Dialect,
     tables: RwLock<HashMap<&'static str, Arc<TableInfo>>>,
+    migrate: Mutex<MigrateConfig>,
 }
 
 impl std::fmt::Debug for SqlStore {
@@ -80,6 +82,7 @@ impl SqlStore {
                 dialect: pool.dialect(),
                 pool,
                 tables: RwLock::new(HashMap::new()),
+                migrate: Mutex::default(),
             }),
         })
     }
@@ -118,6 +121,11 @@ impl SqlStore {
         self.inner.pool.close().await;
     }
 
+    /// How `prepare` migrates (set by the builder methods in [`migrate`]).
+    pub(crate) fn migrate_settings(&self) -> &Mutex<MigrateConfig> {
+        &self.inner.migrate
+    }
+
     fn table(&self, entity: &str) -> Result<Arc<TableInfo>, StoreError> {
         self.inner
             .tables
@@ -133,15 +141,11 @@ impl SqlStore {
     }
 }
 
-/// Gets the database ready for the attached entities: creates missing tables and
-/// indexes.
+/// Gets the database ready for the attached entities: migrates as
+/// [`SqlStore::migrate_on_start`] says (by default, adds what is missing and refuses
+/// to lose data).
 async fn prepare(store: &SqlStore) -> Result<(), StoreError> {
-    for schema in store.schemas() {
-        for statement in ddl::create_table(schema, store.dialect()) {
-            store.pool().execute(&statement).await?;
-        }
-    }
-    Ok(())
+    Ok(migrate::on_start(store).await?)
 }
 
 /// Runs `$call` with the engine module and pool of `$store`.

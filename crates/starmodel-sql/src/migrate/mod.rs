@@ -1,1 +1,419 @@
-//! Migrations (being written).
+//! Migrations: plain SQL files generated from the difference between the attached
+//! entities and the live database, applied in order and recorded in the
+//! `_starmodel_migrations` table.
+//!
+//! - **Plan**: [`Migrator::plan`] reads the tables of the attached entities from the
+//!   database's catalog and lists the [`Step`]s that bring them in line: missing
+//!   tables, columns and indexes are added; a field declared
+//!   `#[entity(renamed_from = "old")]` renames its column and keeps its data.
+//! - **Never destructive by surprise**: changing a column's type or nullability and
+//!   dropping a column can lose data, so a plan holding such a step is refused with
+//!   the list of those steps unless [`Migrator::allow_destructive`] (or
+//!   [`SqlStore::allow_destructive`]) says otherwise. SQLite, which cannot alter a
+//!   column in place, rebuilds the table and copies every row across.
+//! - **Files**: [`Migrator::generate`] writes the plan to
+//!   `<dir>/<dialect>/<NNNN>_<slug>.sql` (a header saying what it does, then one
+//!   statement per `;`); [`Migrator::apply`] runs every file not yet recorded, in
+//!   name order, each in one transaction on SQLite and PostgreSQL (MySQL commits
+//!   schema changes at once, so a failing file leaves the statements before the
+//!   failure applied). A recorded file whose text changed is refused. Running
+//!   either again with nothing new does nothing.
+//! - **On start**: [`SqlStore`]'s `prepare` migrates as [`MigrateOnStart`] says;
+//!   by default ([`Auto`](MigrateOnStart::Auto)) it applies pending files, then
+//!   plans, writes and applies what is still missing, and fails start-up on a
+//!   destructive plan.
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use starmodel_core::Store;
+//! use starmodel_core::entity::{Field, FieldType, Schema};
+//! use starmodel_sql::SqlStore;
+//! use starmodel_sql::migrate::{MigrateOnStart, Migrator};
+//!
+//! static FIELDS: [Field; 2] = [
+//!     Field { id: true, ..Field::new("id", "i64", FieldType::Integer) },
+//!     Field::new("title", "String", FieldType::Text),
+//! ];
+//! static TODO: Schema = Schema { name: "todo", fields: &FIELDS, api: false, admin: false };
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let store = SqlStore::connect("sqlite::memory:").await.unwrap()
+//!     .migrations_dir(dir.path())
+//!     .migrate_on_start(MigrateOnStart::Auto);
+//! store.attach(&TODO).unwrap();
+//! store.prepare().await.unwrap();   // writes and applies sqlite/0001_create_todo.sql
+//! assert!(dir.path().join("sqlite/0001_create_todo.sql").exists());
+//! assert!(Migrator::new(&store).plan().await.unwrap().is_empty());
+//! # });
+//! ```
+
+mod conn;
+mod diff;
+mod files;
+mod history;
+mod live;
+mod plan;
+
+use std::path::{Path, PathBuf};
+use std::sync::PoisonError;
+
+use starmodel_core::StoreError;
+
+pub use history::Applied;
+pub use live::{LiveColumn, LiveIndex, LiveTable};
+pub use plan::{Plan, Step};
+
+use crate::SqlStore;
+use conn::Conn;
+
+/// What [`SqlStore`]'s `prepare` does about migrations (set with
+/// [`SqlStore::migrate_on_start`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum MigrateOnStart {
+    /// Apply pending files from the migrations directory, then plan: nothing to do
+    /// does nothing; additive steps are written as a new file (when a directory is
+    /// set) and applied, or applied directly and recorded (when none is); a
+    /// destructive plan fails start-up with its list of steps unless destructive
+    /// migrations are allowed.
+    #[default]
+    Auto,
+    /// Only apply pending files from the migrations directory ([`Migrator::DEFAULT_DIR`]
+    /// when none is set); never plan.
+    ApplyFiles,
+    /// Leave the database alone.
+    Off,
+}
+
+/// How a [`SqlStore`] migrates on start.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct MigrateConfig {
+    mode: MigrateOnStart,
+    dir: Option<PathBuf>,
+    allow_destructive: bool,
+}
+
+/// A migration failed or was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MigrateError {
+    /// The plan can lose data and destructive migrations are not allowed.
+    #[error(
+        "refusing a migration that can lose data (allow destructive migrations to run it): {}",
+        .0.join("; ")
+    )]
+    Destructive(Vec<String>),
+    /// An applied migration file was edited afterwards.
+    #[error(
+        "migration `{name}` changed after it was applied (recorded checksum {recorded}, \
+         the file's is {found})"
+    )]
+    Changed {
+        /// The file.
+        name: String,
+        /// The checksum recorded when it was applied.
+        recorded: String,
+        /// The checksum of the file now.
+        found: String,
+    },
+    /// Files are waiting to be applied, so a new one would repeat their changes.
+    #[error("migrations not yet applied: {}; apply them before generating another", .0.join(", "))]
+    Pending(Vec<String>),
+    /// A statement of a migration failed (on SQLite and PostgreSQL the migration was
+    /// rolled back as a whole).
+    #[error("migration `{name}` failed at statement {number} `{statement}`: {source}")]
+    Failed {
+        /// The migration.
+        name: String,
+        /// The statement's position, from 1.
+        number: usize,
+        /// The statement.
+        statement: String,
+        /// What the database said.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// A change migrations do not make; the message says which.
+    #[error("{0}")]
+    Unsupported(String),
+    /// Reading or writing the migrations directory failed.
+    #[error("migrations i/o failed on `{path}`: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The database failed outside a migration's statements.
+    #[error("migrations: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl MigrateError {
+    fn io(path: &Path, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
+
+impl From<MigrateError> for StoreError {
+    fn from(error: MigrateError) -> Self {
+        match error {
+            MigrateError::Io { path, source } => StoreError::Io {
+                path: path.display().to_string(),
+                source,
+            },
+            other => StoreError::Unavailable(other.to_string()),
+        }
+    }
+}
+
+/// Plans, writes and applies the migrations of a [`SqlStore`]'s attached entities.
+///
+/// ```no_run
+/// # async fn run(store: starmodel_sql::SqlStore) -> Result<(), starmodel_sql::migrate::MigrateError> {
+/// use starmodel_sql::migrate::Migrator;
+/// let migrator = Migrator::new(&store);
+/// for step in migrator.plan().await?.steps() {
+///     println!("{step}");
+/// }
+/// if let Some(file) = migrator.generate(Migrator::DEFAULT_DIR).await? {
+///     println!("wrote {}", file.display());
+/// }
+/// migrator.apply(Migrator::DEFAULT_DIR).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Migrator {
+    store: SqlStore,
+    allow_destructive: bool,
+}
+
+impl Migrator {
+    /// Where migration files go unless told otherwise: `migrations/`, relative to
+    /// the working directory.
+    pub const DEFAULT_DIR: &'static str = "migrations";
+
+    /// A migrator for `store`'s attached entities; destructive steps are allowed
+    /// when the store allows them.
+    pub fn new(store: &SqlStore) -> Self {
+        Self {
+            allow_destructive: store.migrate_config().allow_destructive,
+            store: store.clone(),
+        }
+    }
+
+    /// Whether [`generate`](Self::generate) writes plans that can lose data
+    /// (changed column types or nullability, dropped columns).
+    pub fn allow_destructive(mut self, allow: bool) -> Self {
+        self.allow_destructive = allow;
+        self
+    }
+
+    /// What it takes to bring the database in line with the attached entities.
+    pub async fn plan(&self) -> Result<Plan, MigrateError> {
+        let mut conn = self.open().await?;
+        let result = self.plan_on(&mut conn).await;
+        close(conn, result).await
+    }
+
+    /// Writes the plan as a new file in `dir` and returns its path; `None` when the
+    /// database is up to date. Refuses a destructive plan unless allowed, and a new
+    /// file while files in `dir` are not yet applied.
+    pub async fn generate(&self, dir: impl AsRef<Path>) -> Result<Option<PathBuf>, MigrateError> {
+        let mut conn = self.open().await?;
+        let result = self.generate_on(&mut conn, dir.as_ref()).await;
+        close(conn, result).await
+    }
+
+    /// Applies every file in `dir` not yet recorded, in name order, and returns the
+    /// names applied. Refuses to apply anything when a recorded file changed.
+    pub async fn apply(&self, dir: impl AsRef<Path>) -> Result<Vec<String>, MigrateError> {
+        let mut conn = self.open().await?;
+        let result = history::apply_dir(&mut conn, dir.as_ref()).await;
+        close(conn, result).await
+    }
+
+    /// Plans and applies the plan at once, without a file, recording it in the
+    /// history under the name a file would have had; returns that name, or `None`
+    /// when there was nothing to do. Refuses a destructive plan unless allowed.
+    pub async fn apply_plan(&self) -> Result<Option<String>, MigrateError> {
+        let mut conn = self.open().await?;
+        let result = self.apply_plan_on(&mut conn).await;
+        close(conn, result).await
+    }
+
+    /// The migrations recorded as applied, in name order.
+    pub async fn applied(&self) -> Result<Vec<Applied>, MigrateError> {
+        let mut conn = self.open().await?;
+        let result = history::read(&mut conn).await;
+        close(conn, result).await
+    }
+
+    /// One connection for the whole run, holding (on PostgreSQL and MySQL) a lock
+    /// that keeps other processes' migrations waiting; the history table exists.
+    async fn open(&self) -> Result<Conn, MigrateError> {
+        let mut conn = Conn::acquire(self.store.pool()).await?;
+        conn.lock().await?;
+        if let Err(e) = history::ensure_table(&mut conn).await {
+            conn.unlock().await;
+            return Err(e);
+        }
+        Ok(conn)
+    }
+
+    async fn plan_on(&self, conn: &mut Conn) -> Result<Plan, MigrateError> {
+        let dialect = conn.dialect();
+        let mut tables = Vec::new();
+        for schema in self.store.schemas() {
+            let live = live::table(conn, schema.name).await?;
+            tables.push(diff::table(schema, live, dialect)?);
+        }
+        Ok(Plan { dialect, tables })
+    }
+
+    fn check_destructive(&self, plan: &Plan) -> Result<(), MigrateError> {
+        if self.allow_destructive || !plan.is_destructive() {
+            return Ok(());
+        }
+        Err(MigrateError::Destructive(
+            plan.destructive_steps()
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+        ))
+    }
+
+    async fn generate_on(
+        &self,
+        conn: &mut Conn,
+        dir: &Path,
+    ) -> Result<Option<PathBuf>, MigrateError> {
+        let dialect = conn.dialect();
+        let present = files::read_dir(dir, dialect)?;
+        let applied = history::read(conn).await?;
+        let pending: Vec<String> = present
+            .iter()
+            .filter(|f| !applied.iter().any(|a| a.name == f.name))
+            .map(|f| f.name.clone())
+            .collect();
+        if !pending.is_empty() {
+            return Err(MigrateError::Pending(pending));
+        }
+        let plan = self.plan_on(conn).await?;
+        if plan.is_empty() {
+            return Ok(None);
+        }
+        self.check_destructive(&plan)?;
+        let taken = present
+            .iter()
+            .map(|f| f.name.as_str())
+            .chain(applied.iter().map(|a| a.name.as_str()));
+        let name = files::next_name(taken, &plan.slug());
+        let path = files::dialect_dir(dir, dialect).join(&name);
+        files::write_new(&path, &plan.sql(&name))?;
+        tracing::info!("wrote migration {}", path.display());
+        Ok(Some(path))
+    }
+
+    async fn apply_plan_on(&self, conn: &mut Conn) -> Result<Option<String>, MigrateError> {
+        let plan = self.plan_on(conn).await?;
+        if plan.is_empty() {
+            return Ok(None);
+        }
+        self.check_destructive(&plan)?;
+        let applied = history::read(conn).await?;
+        let name = files::next_name(applied.iter().map(|a| a.name.as_str()), &plan.slug());
+        let text = plan.sql(&name);
+        history::run(conn, &name, &text).await?;
+        Ok(Some(name))
+    }
+
+    /// What `SqlStore::prepare` runs.
+    async fn on_start(&self, config: &MigrateConfig) -> Result<(), MigrateError> {
+        if config.mode == MigrateOnStart::Off {
+            return Ok(());
+        }
+        let mut conn = self.open().await?;
+        let result = self.on_start_on(&mut conn, config).await;
+        close(conn, result).await
+    }
+
+    async fn on_start_on(
+        &self,
+        conn: &mut Conn,
+        config: &MigrateConfig,
+    ) -> Result<(), MigrateError> {
+        match (config.mode, &config.dir) {
+            (MigrateOnStart::Off, _) => Ok(()),
+            (MigrateOnStart::ApplyFiles, dir) => {
+                let dir = dir.as_deref().unwrap_or(Path::new(Self::DEFAULT_DIR));
+                history::apply_dir(conn, dir).await.map(drop)
+            }
+            (MigrateOnStart::Auto, Some(dir)) => {
+                history::apply_dir(conn, dir).await?;
+                if self.generate_on(conn, dir).await?.is_some() {
+                    history::apply_dir(conn, dir).await?;
+                }
+                Ok(())
+            }
+            (MigrateOnStart::Auto, None) => self.apply_plan_on(conn).await.map(drop),
+        }
+    }
+}
+
+/// Releases `conn`'s migration lock and passes `result` on.
+async fn close<T>(mut conn: Conn, result: Result<T, MigrateError>) -> Result<T, MigrateError> {
+    conn.unlock().await;
+    result
+}
+
+/// Start-up migrations: what [`SqlStore`]'s `prepare` runs.
+pub(crate) async fn on_start(store: &SqlStore) -> Result<(), MigrateError> {
+    let config = store.migrate_config();
+    Migrator::new(store).on_start(&config).await
+}
+
+/// Migration settings, chosen before the store is handed to the application.
+impl SqlStore {
+    /// Keep migration files in `dir` (as `<dir>/<dialect>/<NNNN>_<slug>.sql`):
+    /// on start, pending files are applied and new steps are written there before
+    /// they run, so they can be reviewed and committed. Without a directory,
+    /// [`MigrateOnStart::Auto`] applies its plan directly (still recorded in the
+    /// history table) and [`MigrateOnStart::ApplyFiles`] reads
+    /// [`Migrator::DEFAULT_DIR`].
+    pub fn migrations_dir(self, dir: impl Into<PathBuf>) -> Self {
+        self.update_migrate_config(|c| c.dir = Some(dir.into()));
+        self
+    }
+
+    /// What `prepare` does about migrations; [`MigrateOnStart::Auto`] unless told.
+    pub fn migrate_on_start(self, mode: MigrateOnStart) -> Self {
+        self.update_migrate_config(|c| c.mode = mode);
+        self
+    }
+
+    /// Whether start-up migrations may change column types or nullability and drop
+    /// columns (`false` unless told: start-up fails listing those steps instead).
+    pub fn allow_destructive(self, allow: bool) -> Self {
+        self.update_migrate_config(|c| c.allow_destructive = allow);
+        self
+    }
+
+    fn migrate_config(&self) -> MigrateConfig {
+        self.migrate_settings()
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn update_migrate_config(&self, f: impl FnOnce(&mut MigrateConfig)) {
+        f(&mut self
+            .migrate_settings()
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner));
+    }
+}
