@@ -150,6 +150,12 @@ impl TableInfo {
                 out.push(self.key_value(id)?);
             } else {
                 let v = object.get(column.name).unwrap_or(&Value::Null);
+                if v.is_null() && column.field.is_some_and(|f| !f.nullable) {
+                    return Err(StoreError::BadQuery(format!(
+                        "`{}` must not be null",
+                        column.name
+                    )));
+                }
                 out.push(value::to_sql(column.kind, self.dialect, column.name, v)?);
             }
         }

@@ -43,15 +43,17 @@ fn decode(row: &MySqlRow, table: &TableInfo) -> Result<(EntityId, Record), Store
             ColumnKind::Bool => row
                 .try_get::<Option<bool>, _>(i)
                 .map(|v| v.map(Value::Bool)),
+            // Text columns are `utf8mb4_bin`, which the server flags binary; the
+            // bytes are still UTF-8, which decoding checks.
             ColumnKind::Text | ColumnKind::Uuid => row
-                .try_get::<Option<String>, _>(i)
+                .try_get_unchecked::<Option<String>, _>(i)
                 .map(|v| v.map(Value::String)),
             ColumnKind::Timestamp => row
                 .try_get::<Option<chrono::NaiveDateTime>, _>(i)
                 .map(|v| v.map(value::naive_timestamp_json)),
-            // MariaDB's JSON is text; sqlx reads both that and MySQL's JSON type.
+            // MariaDB's JSON is (binary-collated) text, MySQL's a type of its own.
             ColumnKind::Json => row
-                .try_get::<Option<sqlx::types::Json<Value>>, _>(i)
+                .try_get_unchecked::<Option<sqlx::types::Json<Value>>, _>(i)
                 .map(|v| v.map(|j| j.0)),
         };
         cells.push(cell.map_err(store_error)?.unwrap_or(Value::Null));

@@ -1,0 +1,330 @@
+//! The unit of work on every backend: concurrent events never lose an update, two
+//! creates of one id make one record, a failed event changes nothing, a taken
+//! unique value is a 409 naming the field.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::sync::Arc;
+
+use serde_json::json;
+use starmodel_core::{
+    DispatchError, EntityId, EntityKey, FilterOp, ListQuery, Record, Sort, Store, StoreError,
+};
+use starmodel_sql::SqlStore;
+use support::{Account, Backend, Order, Tally, Todo, dispatcher, entity, fresh, input};
+
+on_every_backend!(
+    concurrent_increments_are_never_lost,
+    concurrent_creates_of_one_id_make_one_record,
+    failed_events_leave_the_row_as_it_was,
+    taken_unique_value_is_a_conflict_naming_the_field,
+    reserved_words_work_as_entity_and_field_names,
+);
+
+const TASKS: usize = 8;
+const PER_TASK: usize = 500;
+
+async fn concurrent_increments_are_never_lost(backend: Backend) {
+    let Some(db) = fresh(backend).await else {
+        return;
+    };
+    let d = Arc::new(dispatcher(vec![entity::<Tally>(&db).await]));
+    d.dispatch(
+        "tally",
+        "open",
+        EntityId::new("7"),
+        &input("tally", &[("id", "7")]),
+    )
+    .await
+    .unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..TASKS {
+        let d = d.clone();
+        tasks.push(tokio::spawn(async move {
+            let none = input("tally", &[]);
+            for _ in 0..PER_TASK {
+                d.dispatch("tally", "increment", EntityId::new("7"), &none)
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let record = db
+        .store
+        .load(&EntityKey::new("tally", "7"))
+        .await
+        .unwrap()
+        .unwrap();
+    let total = (TASKS * PER_TASK) as u64;
+    assert_eq!(record.value, json!({"id": 7, "count": total}));
+    assert_eq!(record.version, total + 1, "one version per write");
+}
+
+async fn concurrent_creates_of_one_id_make_one_record(backend: Backend) {
+    let Some(db) = fresh(backend).await else {
+        return;
+    };
+    let d = Arc::new(dispatcher(vec![entity::<Todo>(&db).await]));
+    let mut tasks = Vec::new();
+    for n in 0..TASKS {
+        let d = d.clone();
+        tasks.push(tokio::spawn(async move {
+            let title = format!("writer {n}");
+            let add = input("todo", &[("id", "same"), ("title", &title)]);
+            d.dispatch("todo", "add", EntityId::new("same"), &add).await
+        }));
+    }
+    let mut created = Vec::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(outcome) => created.push(outcome.record.unwrap()),
+            Err(e) => assert_eq!(e.status(), 409, "{e}"),
+        }
+    }
+    assert_eq!(created.len(), 1, "exactly one create wins");
+    let stored = db
+        .store
+        .load(&EntityKey::new("todo", "same"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored, created[0]);
+    assert_eq!(stored.version, 1);
+}
+
+async fn failed_events_leave_the_row_as_it_was(backend: Backend) {
+    let Some(db) = fresh(backend).await else {
+        return;
+    };
+    let d = dispatcher(vec![entity::<Todo>(&db).await]);
+    let a = EntityId::new("a");
+    d.dispatch(
+        "todo",
+        "add",
+        a.clone(),
+        &input("todo", &[("id", "a"), ("title", "keep me")]),
+    )
+    .await
+    .unwrap();
+    d.dispatch("todo", "toggle", a.clone(), &input("todo", &[]))
+        .await
+        .unwrap();
+    let key = EntityKey::new("todo", "a");
+    let before = db.store.load(&key).await.unwrap().unwrap();
+    assert_eq!(before.version, 2);
+
+    let too_long = "x".repeat(201);
+    let failures = [
+        ("refuse", vec![]),
+        ("explode", vec![]),
+        ("rename", vec![("title", "")]),
+        ("rename", vec![("title", too_long.as_str())]),
+    ];
+    for (event, params) in failures {
+        let e = d
+            .dispatch("todo", event, a.clone(), &input("todo", &params))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, DispatchError::Event(_)), "{event}: {e}");
+        assert_eq!(
+            db.store.load(&key).await.unwrap().as_ref(),
+            Some(&before),
+            "after `{event}` failed"
+        );
+    }
+    let listed = db.store.list("todo").await.unwrap();
+    assert_eq!(listed, [(EntityId::new("a"), before)]);
+}
+
+async fn taken_unique_value_is_a_conflict_naming_the_field(backend: Backend) {
+    let Some(db) = fresh(backend).await else {
+        return;
+    };
+    let d = dispatcher(vec![entity::<Account>(&db).await]);
+    let signup =
+        |id: &'static str, email: &'static str| input("account", &[("id", id), ("email", email)]);
+    d.dispatch(
+        "account",
+        "signup",
+        EntityId::new("a"),
+        &signup("a", "ann@x.io"),
+    )
+    .await
+    .unwrap();
+    d.dispatch(
+        "account",
+        "signup",
+        EntityId::new("b"),
+        &signup("b", "bob@x.io"),
+    )
+    .await
+    .unwrap();
+
+    let taken = d
+        .dispatch(
+            "account",
+            "signup",
+            EntityId::new("c"),
+            &signup("c", "ann@x.io"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(taken.status(), 409);
+    assert_eq!(taken.to_string(), "email is taken");
+
+    let b = EntityKey::new("account", "b");
+    let before = db.store.load(&b).await.unwrap().unwrap();
+    let change = input("account", &[("email", "ann@x.io")]);
+    let taken = d
+        .dispatch("account", "change_email", EntityId::new("b"), &change)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&taken, DispatchError::Store(StoreError::Conflict(m)) if m == "email is taken"),
+        "{taken:?}"
+    );
+    assert_eq!(db.store.load(&b).await.unwrap(), Some(before));
+
+    let same_id = d
+        .dispatch(
+            "account",
+            "signup",
+            EntityId::new("a"),
+            &signup("a", "new@x.io"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(same_id.status(), 409, "{same_id}");
+    assert_eq!(db.store.list("account").await.unwrap().len(), 2);
+
+    // Unique text compares byte by byte, as in memory: other case, other value.
+    d.dispatch(
+        "account",
+        "signup",
+        EntityId::new("d"),
+        &signup("d", "ANN@x.io"),
+    )
+    .await
+    .unwrap();
+}
+
+async fn reserved_words_work_as_entity_and_field_names(backend: Backend) {
+    let Some(db) = fresh(backend).await else {
+        return;
+    };
+    let d = dispatcher(vec![entity::<Order>(&db).await]);
+    for (select, group) in [("s1", "3"), ("s2", "1"), ("s3", "2")] {
+        d.dispatch(
+            "order",
+            "place",
+            EntityId::new(select),
+            &input("order", &[("select", select), ("group", group)]),
+        )
+        .await
+        .unwrap();
+    }
+    let regroup = input("order", &[("group", "5"), ("from", "north")]);
+    let out = d
+        .dispatch("order", "regroup", EntityId::new("s2"), &regroup)
+        .await
+        .unwrap();
+    assert_eq!(
+        out.record.unwrap().value,
+        json!({"select": "s2", "group": 5, "from": "north"})
+    );
+    let taken = d
+        .dispatch("order", "regroup", EntityId::new("s3"), &regroup)
+        .await
+        .unwrap_err();
+    assert_eq!(taken.to_string(), "from is taken");
+
+    let page = db
+        .store
+        .query(
+            "order",
+            &ListQuery {
+                filters: vec![starmodel_core::Filter {
+                    field: "group".into(),
+                    op: FilterOp::Ge,
+                    value: json!(2),
+                }],
+                sort: Some(Sort {
+                    field: "from".into(),
+                    descending: true,
+                }),
+                ..ListQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    let ids: Vec<_> = page.items.iter().map(|(i, _)| i.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["s2", "s1", "s3"],
+        "nulls last when descending, then by id"
+    );
+
+    let key = EntityKey::new("order", "s9");
+    let record = Record {
+        version: 41,
+        value: json!({"select": "s9", "group": 9, "from": null}),
+    };
+    db.store.import(&key, &record).await.unwrap();
+    db.store.import(&key, &record).await.unwrap();
+    assert_eq!(db.store.load(&key).await.unwrap(), Some(record));
+}
+
+/// Two stores (two application processes) writing one SQLite file: the version
+/// check makes the loser of each race read again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_sqlite_stores_on_one_file_lose_no_update() {
+    let db = fresh(Backend::Sqlite).await.unwrap();
+    let first = dispatcher(vec![entity::<Tally>(&db).await]);
+    let other = Arc::new(SqlStore::connect(&db.url).await.unwrap());
+    other
+        .attach(<Tally as starmodel::Entity>::schema())
+        .unwrap();
+    let second = dispatcher(vec![starmodel_core::EntityType::of::<Tally>(other.clone())]);
+    first
+        .dispatch(
+            "tally",
+            "open",
+            EntityId::new("1"),
+            &input("tally", &[("id", "1")]),
+        )
+        .await
+        .unwrap();
+    let dispatchers = [Arc::new(first), Arc::new(second)];
+    let mut tasks = Vec::new();
+    for d in &dispatchers {
+        for _ in 0..TASKS / 2 {
+            let d = d.clone();
+            tasks.push(tokio::spawn(async move {
+                let none = input("tally", &[]);
+                for _ in 0..PER_TASK / 2 {
+                    d.dispatch("tally", "increment", EntityId::new("1"), &none)
+                        .await
+                        .unwrap();
+                }
+            }));
+        }
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let total = (TASKS * PER_TASK / 2) as u64;
+    for store in [&*db.store, &*other] {
+        let record = store
+            .load(&EntityKey::new("tally", "1"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(record.value["count"], json!(total));
+        assert_eq!(record.version, total + 1);
+    }
+}

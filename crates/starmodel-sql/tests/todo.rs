@@ -1,0 +1,239 @@
+//! One `Todo` entity, unchanged, on SQLite, PostgreSQL and MySQL: created by its
+//! create event, changed, deleted, loaded and queried through the dispatcher.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use serde_json::json;
+use starmodel_core::store::query::apply;
+use starmodel_core::{
+    DispatchError, EntityId, EntityKey, Filter, FilterOp, ListQuery, Sort, Store, StoreError,
+};
+use support::{Backend, Todo, Visits, dispatcher, entity, fresh, input};
+
+on_every_backend!(
+    todo_is_created_toggled_renamed_and_deleted,
+    todo_query_filters_sorts_and_pages_like_memory,
+    session_entity_is_kept_under_its_session_id,
+);
+
+fn id(s: &str) -> EntityId {
+    EntityId::new(s)
+}
+
+async fn todo_is_created_toggled_renamed_and_deleted(backend: Backend) {
+    let Some(db) = fresh(backend).await else {
+        return;
+    };
+    let d = dispatcher(vec![entity::<Todo>(&db).await]);
+    let created = d
+        .dispatch(
+            "todo",
+            "add",
+            id("ignored"),
+            &input("todo", &[("id", "a"), ("title", "Buy milk")]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.key, EntityKey::new("todo", "a"));
+    let record = created.record.unwrap();
+    assert_eq!(record.version, 1);
+    assert_eq!(
+        record.value,
+        json!({"id": "a", "title": "Buy milk", "done": false})
+    );
+
+    let toggled = d
+        .dispatch("todo", "toggle", id("a"), &input("todo", &[]))
+        .await
+        .unwrap();
+    assert_eq!(toggled.record.unwrap().version, 2);
+    d.dispatch(
+        "todo",
+        "rename",
+        id("a"),
+        &input("todo", &[("title", "Buy oat milk")]),
+    )
+    .await
+    .unwrap();
+    let loaded = db
+        .store
+        .load(&EntityKey::new("todo", "a"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(loaded.version, 3);
+    assert_eq!(
+        loaded.value,
+        json!({"id": "a", "title": "Buy oat milk", "done": true})
+    );
+    let todo: Todo = serde_json::from_value(loaded.value).unwrap();
+    assert!(todo.done);
+
+    let removed = d
+        .dispatch("todo", "remove", id("a"), &input("todo", &[]))
+        .await
+        .unwrap();
+    assert!(removed.record.is_none());
+    assert_eq!(
+        db.store.load(&EntityKey::new("todo", "a")).await.unwrap(),
+        None
+    );
+    let gone = d
+        .dispatch("todo", "toggle", id("a"), &input("todo", &[]))
+        .await
+        .unwrap_err();
+    assert!(matches!(gone, DispatchError::NotFound { .. }), "{gone}");
+    assert!(db.store.list("todo").await.unwrap().is_empty());
+}
+
+async fn todo_query_filters_sorts_and_pages_like_memory(backend: Backend) {
+    let Some(db) = fresh(backend).await else {
+        return;
+    };
+    let d = dispatcher(vec![entity::<Todo>(&db).await]);
+    let titles = [
+        ("t1", "walk the dog"),
+        ("t2", "Buy milk"),
+        ("t3", "answer mail"),
+        ("t4", "buy bread"),
+        ("t5", "Zap the bug"),
+        ("t6", "answer mail"),
+    ];
+    for (i, title) in titles {
+        d.dispatch(
+            "todo",
+            "add",
+            id(i),
+            &input("todo", &[("id", i), ("title", title)]),
+        )
+        .await
+        .unwrap();
+    }
+    for done in ["t2", "t3", "t5"] {
+        d.dispatch("todo", "toggle", id(done), &input("todo", &[]))
+            .await
+            .unwrap();
+    }
+    let open = ListQuery {
+        filters: vec![Filter {
+            field: "done".into(),
+            op: FilterOp::Eq,
+            value: json!(false),
+        }],
+        sort: Some(Sort {
+            field: "title".into(),
+            descending: true,
+        }),
+        limit: Some(2),
+        ..ListQuery::default()
+    };
+    let ids = |page: &starmodel_core::Page| {
+        page.items
+            .iter()
+            .map(|(i, _)| i.to_string())
+            .collect::<Vec<_>>()
+    };
+    let first = db.store.query("todo", &open).await.unwrap();
+    assert_eq!(ids(&first), ["t1", "t4"], "by title, bytes: lowercase last");
+    assert_eq!(first.next.as_deref(), Some("o2"));
+    let second = db
+        .store
+        .query(
+            "todo",
+            &ListQuery {
+                cursor: first.next.clone(),
+                ..open.clone()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids(&second), ["t6"]);
+    assert_eq!(second.next, None);
+
+    let all = db.store.list("todo").await.unwrap();
+    assert_eq!(all.len(), 6);
+    let queries = [
+        open.clone(),
+        ListQuery {
+            sort: Some(Sort {
+                field: "title".into(),
+                descending: false,
+            }),
+            ..ListQuery::default()
+        },
+        ListQuery {
+            filters: vec![Filter {
+                field: "title".into(),
+                op: FilterOp::Ge,
+                value: json!("answer mail"),
+            }],
+            offset: 1,
+            ..ListQuery::default()
+        },
+        ListQuery {
+            filters: vec![Filter {
+                field: "id".into(),
+                op: FilterOp::Ne,
+                value: json!("t3"),
+            }],
+            limit: Some(3),
+            offset: 2,
+            ..ListQuery::default()
+        },
+    ];
+    for q in queries {
+        let page = db.store.query("todo", &q).await.unwrap();
+        assert_eq!(page, apply(all.clone(), &q), "{q:?}");
+    }
+
+    let bad = db
+        .store
+        .query(
+            "todo",
+            &ListQuery {
+                filters: vec![Filter {
+                    field: "done".into(),
+                    op: FilterOp::Eq,
+                    value: json!("yes"),
+                }],
+                ..ListQuery::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(bad, StoreError::BadQuery(_)), "{bad}");
+    assert_eq!(bad.status(), 400);
+}
+
+async fn session_entity_is_kept_under_its_session_id(backend: Backend) {
+    let Some(db) = fresh(backend).await else {
+        return;
+    };
+    let d = dispatcher(vec![entity::<Visits>(&db).await]);
+    for session in ["s1", "s1", "s2"] {
+        d.dispatch("visits", "visit", id(session), &input("visits", &[]))
+            .await
+            .unwrap();
+    }
+    let s1 = db
+        .store
+        .load(&EntityKey::new("visits", "s1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((s1.version, s1.value.clone()), (2, json!({"count": 2})));
+    let listed = db.store.list("visits").await.unwrap();
+    let listed: Vec<_> = listed
+        .into_iter()
+        .map(|(i, r)| (i.to_string(), r.value))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("s1".to_owned(), json!({"count": 2})),
+            ("s2".to_owned(), json!({"count": 1}))
+        ]
+    );
+}
