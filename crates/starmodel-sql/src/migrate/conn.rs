@@ -63,7 +63,14 @@ impl Conn {
                         &[],
                     )
                     .await?;
-                if got.first().and_then(|r| r.first()).cloned().flatten().as_deref() == Some("1") {
+                if got
+                    .first()
+                    .and_then(|r| r.first())
+                    .cloned()
+                    .flatten()
+                    .as_deref()
+                    == Some("1")
+                {
                     Ok(())
                 } else {
                     Err(sqlx::Error::Protocol(format!(

@@ -6,9 +6,9 @@ use starmodel_core::entity::{Field, Schema};
 use super::MigrateError;
 use super::live::{LiveColumn, LiveIndex, LiveTable};
 use super::plan::{Step, TableChange};
+use crate::Dialect;
 use crate::ddl::{KEY_COLUMN, VERSION_COLUMN, has_index, index_name};
 use crate::dialect::{ColumnKind, column_type, key_column_type};
-use crate::Dialect;
 
 /// A column the schema wants.
 #[derive(Debug, Clone)]
@@ -154,7 +154,12 @@ pub(crate) fn table(
             "the primary key of `{table}` would change from ({}) to ({}); \
              write that migration by hand",
             live_key.join(", "),
-            wanted.iter().filter(|c| c.primary_key).map(|c| c.name).collect::<Vec<_>>().join(", "),
+            wanted
+                .iter()
+                .filter(|c| c.primary_key)
+                .map(|c| c.name)
+                .collect::<Vec<_>>()
+                .join(", "),
         )));
     }
 
@@ -185,7 +190,14 @@ pub(crate) fn table(
         // A primary key is NOT NULL whatever the catalog says (SQLite allows NULL in
         // a non-integer key column unless told otherwise).
         let same_null = from.nullable == column.nullable || column.primary_key;
-        if !same_type || !same_null {
+        if !same_type && same_null && widens(dialect, &from.sql_type, &column.sql_type) {
+            changes.push(Step::WidenColumn {
+                table: table.clone(),
+                column: column.name.to_owned(),
+                from: from.sql_type.clone(),
+                to: column.sql_type.clone(),
+            });
+        } else if !same_type || !same_null {
             changes.push(Step::ChangeColumn {
                 table: table.clone(),
                 column: column.name.to_owned(),
@@ -256,6 +268,22 @@ pub(crate) fn table(
     })
 }
 
+/// Whether MySQL text of type `from` always fits in `to`: a longer `VARCHAR`, or
+/// `TEXT` (a length rule grown or dropped, or the field no longer indexed).
+fn widens(dialect: Dialect, from: &str, to: &str) -> bool {
+    if dialect != Dialect::MySql {
+        return false;
+    }
+    let varchar =
+        |t: &str| -> Option<u64> { t.strip_prefix("varchar(")?.strip_suffix(')')?.parse().ok() };
+    let (from, to) = (normalize_type(dialect, from), normalize_type(dialect, to));
+    match (varchar(&from), varchar(&to)) {
+        (Some(n), Some(m)) => m >= n,
+        (Some(_), None) => matches!(to.as_str(), "text" | "mediumtext" | "longtext"),
+        _ => false,
+    }
+}
+
 fn null_word(nullable: bool) -> &'static str {
     if nullable { "NULL" } else { "NOT NULL" }
 }
@@ -303,7 +331,10 @@ fn json_zero(rust_type: &str) -> &'static str {
     let outer = rust_type.split('<').next().unwrap_or(rust_type);
     let outer = outer.rsplit("::").next().unwrap_or(outer);
     if rust_type.starts_with('[')
-        || matches!(outer, "Vec" | "VecDeque" | "HashSet" | "BTreeSet" | "IndexSet")
+        || matches!(
+            outer,
+            "Vec" | "VecDeque" | "HashSet" | "BTreeSet" | "IndexSet"
+        )
     {
         "'[]'"
     } else if head == "Value" {
@@ -333,6 +364,11 @@ mod tests {
         assert_eq!(my("DATETIME(6)"), my("datetime(6)"));
         assert_ne!(my("VARCHAR(200)"), my("varchar(100)"));
         assert_eq!(normalize_type(Dialect::Sqlite, "big  int"), "big int");
+        assert!(widens(Dialect::MySql, "varchar(200)", "VARCHAR(255)"));
+        assert!(widens(Dialect::MySql, "varchar(200)", "TEXT"));
+        assert!(!widens(Dialect::MySql, "varchar(255)", "VARCHAR(200)"));
+        assert!(!widens(Dialect::MySql, "text", "VARCHAR(255)"));
+        assert!(!widens(Dialect::Postgres, "character varying(2)", "text"));
     }
 
     #[test]
@@ -351,15 +387,27 @@ mod tests {
         static DAY: Field = Field::new("day", "chrono::NaiveDate", FieldType::DateTime);
         static AT: Field = Field::new("at", "DateTime<Utc>", FieldType::DateTime);
         static ON: Field = Field::new("on", "bool", FieldType::Bool);
-        assert_eq!(zero(&col(&TAGS, Dialect::Postgres), Dialect::Postgres), "'[]'");
-        assert_eq!(zero(&col(&META, Dialect::Sqlite), Dialect::Sqlite), "'null'");
+        assert_eq!(
+            zero(&col(&TAGS, Dialect::Postgres), Dialect::Postgres),
+            "'[]'"
+        );
+        assert_eq!(
+            zero(&col(&META, Dialect::Sqlite), Dialect::Sqlite),
+            "'null'"
+        );
         assert_eq!(zero(&col(&ADDR, Dialect::MySql), Dialect::MySql), "'{}'");
-        assert_eq!(zero(&col(&DAY, Dialect::Sqlite), Dialect::Sqlite), "'1970-01-01'");
+        assert_eq!(
+            zero(&col(&DAY, Dialect::Sqlite), Dialect::Sqlite),
+            "'1970-01-01'"
+        );
         assert_eq!(
             zero(&col(&AT, Dialect::MySql), Dialect::MySql),
             "'1970-01-01 00:00:00.000000'"
         );
         assert_eq!(zero(&col(&ON, Dialect::Sqlite), Dialect::Sqlite), "0");
-        assert_eq!(zero(&col(&ON, Dialect::Postgres), Dialect::Postgres), "FALSE");
+        assert_eq!(
+            zero(&col(&ON, Dialect::Postgres), Dialect::Postgres),
+            "FALSE"
+        );
     }
 }

@@ -209,7 +209,10 @@ mod tests {
 
     #[test]
     fn slugs_are_short_and_plain() {
-        assert_eq!(slug("add column todo.Priority", 60), "add_column_todo_priority");
+        assert_eq!(
+            slug("add column todo.Priority", 60),
+            "add_column_todo_priority"
+        );
         assert_eq!(slug("create table aaaa bbbb", 15), "create_table");
         assert_eq!(slug("--", 10), "migration");
     }

@@ -116,9 +116,16 @@ pub(crate) async fn run(conn: &mut Conn, name: &str, text: &str) -> Result<bool,
 }
 
 async fn statements(conn: &mut Conn, name: &str, text: &str) -> Result<bool, MigrateError> {
-    let param = if conn.dialect() == Dialect::Postgres { "$1" } else { "?" };
+    let param = if conn.dialect() == Dialect::Postgres {
+        "$1"
+    } else {
+        "?"
+    };
     let seen = conn
-        .rows(&format!("SELECT name FROM {TABLE} WHERE name = {param}"), &[name])
+        .rows(
+            &format!("SELECT name FROM {TABLE} WHERE name = {param}"),
+            &[name],
+        )
         .await?;
     if !seen.is_empty() {
         return Ok(false);

@@ -9,6 +9,7 @@ use super::diff::{Column, columns, normalize_type, zero};
 use super::live::LiveTable;
 use crate::Dialect;
 use crate::ddl::{create_index, create_table};
+use crate::dialect::ColumnKind;
 
 /// One change to the database.
 ///
@@ -56,6 +57,18 @@ pub enum Step {
         /// What the field wants.
         to: String,
     },
+    /// A MySQL text column that must hold longer values (`VARCHAR(200)` to
+    /// `VARCHAR(255)` or `TEXT`): every value fits, so nothing is lost.
+    WidenColumn {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// Its type now.
+        from: String,
+        /// The wider type.
+        to: String,
+    },
     /// A column no field has any more (destructive: its values are lost).
     DropColumn {
         /// The table.
@@ -97,6 +110,7 @@ impl Step {
             | Step::AddColumn { table, .. }
             | Step::RenameColumn { table, .. }
             | Step::ChangeColumn { table, .. }
+            | Step::WidenColumn { table, .. }
             | Step::DropColumn { table, .. }
             | Step::CreateIndex { table, .. }
             | Step::DropIndex { table, .. } => table,
@@ -110,6 +124,7 @@ impl Step {
             Step::AddColumn { table, column, .. } => format!("add {table} {column}"),
             Step::RenameColumn { table, from, to } => format!("rename {table} {from} to {to}"),
             Step::ChangeColumn { table, column, .. } => format!("retype {table} {column}"),
+            Step::WidenColumn { table, column, .. } => format!("widen {table} {column}"),
             Step::DropColumn { table, column } => format!("drop {table} {column}"),
             Step::CreateIndex { table, column, .. } => format!("index {table} {column}"),
             Step::DropIndex { index, .. } => format!("drop index {index}"),
@@ -142,6 +157,12 @@ impl fmt::Display for Step {
                 from,
                 to,
             } => write!(f, "change column {table}.{column} from {from} to {to}"),
+            Step::WidenColumn {
+                table,
+                column,
+                from,
+                to,
+            } => write!(f, "widen column {table}.{column} from {from} to {to}"),
             Step::DropColumn { table, column } => write!(f, "drop column {table}.{column}"),
             Step::CreateIndex {
                 table,
@@ -208,10 +229,22 @@ impl Plan {
         self.steps().any(Step::is_destructive)
     }
 
-    /// A short name for the migration, from its first steps: `add_todo_priority`.
+    /// A short name for the migration, from its main step: `add_todo_priority`,
+    /// `rename_todo_title_to_name_and_2_more`.
     pub fn slug(&self) -> String {
-        let words: Vec<String> = self.steps().map(Step::slug).collect();
-        super::files::slug(&words.join(" and "), 48)
+        let steps: Vec<&Step> = self.steps().collect();
+        let main = steps
+            .iter()
+            .find(|s| !matches!(s, Step::CreateIndex { .. } | Step::DropIndex { .. }))
+            .or(steps.first());
+        let Some(main) = main else {
+            return "nothing".to_owned();
+        };
+        let slug = super::files::slug(&main.slug(), 48);
+        match steps.len() - 1 {
+            0 => slug,
+            more => format!("{slug}_and_{more}_more"),
+        }
     }
 
     /// The statements carrying the plan out, in order.
@@ -226,9 +259,10 @@ impl Plan {
     /// statements under a comment, every statement ending in `;`.
     pub fn sql(&self, name: &str) -> String {
         let mut out = format!(
-            "-- {name}: StarModel migration ({dialect}), generated from the difference\n\
-             -- between the entities and the database. Review it before it is applied;\n\
-             -- once applied it must not change (its checksum is recorded).\n",
+            "-- {name}\n\
+             -- A StarModel migration for {dialect}, generated from the difference between\n\
+             -- the entities and the database. Review it before it is applied; once\n\
+             -- applied it must not change (its checksum is recorded).\n",
             dialect = self.dialect,
         );
         if self.dialect == Dialect::MySql {
@@ -291,7 +325,9 @@ impl Plan {
 }
 
 fn wanted(schema: &'static Schema, name: &str, dialect: Dialect) -> Option<Column> {
-    columns(schema, dialect).into_iter().find(|c| c.name == name)
+    columns(schema, dialect)
+        .into_iter()
+        .find(|c| c.name == name)
 }
 
 /// The statements of one step on a table that exists (every dialect; SQLite only
@@ -324,14 +360,16 @@ fn step_sql(
                 Some(zero) => format!(" DEFAULT {zero}"),
                 None => String::new(),
             };
-            vec![format!("ALTER TABLE {table} ADD COLUMN {definition}{default}")]
+            vec![format!(
+                "ALTER TABLE {table} ADD COLUMN {definition}{default}"
+            )]
         }
         Step::RenameColumn { from, to, .. } => vec![format!(
             "ALTER TABLE {table} RENAME COLUMN {} TO {}",
             q(from),
             q(to)
         )],
-        Step::ChangeColumn { column, .. } => {
+        Step::ChangeColumn { column, .. } | Step::WidenColumn { column, .. } => {
             let (Some(want), Some(have)) = (
                 wanted(schema, column, dialect),
                 live.column(column).or_else(|| {
@@ -342,8 +380,8 @@ fn step_sql(
                 return Vec::new();
             };
             let col = q(column);
-            let retyped = normalize_type(dialect, &have.sql_type)
-                != normalize_type(dialect, &want.sql_type);
+            let retyped =
+                normalize_type(dialect, &have.sql_type) != normalize_type(dialect, &want.sql_type);
             let tighten = have.nullable && !want.nullable;
             let fill = format!(
                 "UPDATE {table} SET {col} = {} WHERE {col} IS NULL",
@@ -375,9 +413,13 @@ fn step_sql(
             }
             if tighten {
                 out.push(fill);
-                out.push(format!("ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL"));
+                out.push(format!(
+                    "ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL"
+                ));
             } else if want.nullable && !have.nullable {
-                out.push(format!("ALTER TABLE {table} ALTER COLUMN {col} DROP NOT NULL"));
+                out.push(format!(
+                    "ALTER TABLE {table} ALTER COLUMN {col} DROP NOT NULL"
+                ));
             }
             out
         }
@@ -430,6 +472,7 @@ fn sqlite_rebuild(change: &TableChange, live: &LiveTable) -> Chunk {
         .collect();
     let mut names = Vec::new();
     let mut values = Vec::new();
+    let mut numeric_cast = false;
     for column in &wanted {
         names.push(q(column.name));
         let source = change.steps.iter().find_map(|s| match s {
@@ -443,6 +486,7 @@ fn sqlite_rebuild(change: &TableChange, live: &LiveTable) -> Chunk {
                     != normalize_type(dialect, &column.sql_type)
                 {
                     value = format!("CAST({value} AS {})", column.sql_type);
+                    numeric_cast |= !matches!(column.kind, ColumnKind::Text | ColumnKind::Json);
                 }
                 if have.nullable && !column.nullable {
                     value = format!("COALESCE({value}, {})", zero(column, dialect));
@@ -473,13 +517,17 @@ fn sqlite_rebuild(change: &TableChange, live: &LiveTable) -> Chunk {
             .filter_map(|f| create_index(schema, f, dialect)),
     );
     let steps: Vec<String> = change.steps.iter().map(ToString::to_string).collect();
+    let mut comment = format!(
+        "rebuild table {} keeping every row (SQLite cannot alter a column in place):\n  {}",
+        schema.name,
+        steps.join("\n  ")
+    );
+    if numeric_cast {
+        comment.push_str("\nCAST makes a number of text that is not one: 'abc' becomes 0");
+    }
+    comment.push_str("\nindexes not made by StarModel are not made again");
     Chunk {
-        comment: format!(
-            "rebuild table {} keeping every row (SQLite cannot alter a column in place):\n  {}\n\
-             CAST turns text that is not a number into 0; indexes not made by StarModel are not remade",
-            schema.name,
-            steps.join("\n  ")
-        ),
+        comment,
         statements,
     }
 }
