@@ -274,13 +274,17 @@ impl EntityApi {
     }
 
     /// The id field's JSON value for path id `id`; `None` when `id` cannot be one
-    /// (no record has it).
+    /// (of the wrong type or breaking a rule: no record has it).
     fn id_value(&self, id: &EntityId) -> Option<Value> {
-        let shape = Shape::of(self.id_field);
-        match shape {
-            Shape::Integer { .. } => shape.parse(id.as_str()).ok(),
-            _ => Some(Value::String(id.to_string())),
-        }
+        let field = self.id_field;
+        let shape = Shape::of(field);
+        let value = match shape {
+            Shape::Integer { .. } => shape.parse(id.as_str()).ok()?,
+            _ => Value::String(id.to_string()),
+        };
+        let fits =
+            shape.check(&value).is_ok() && field.validate.iter().all(|r| r.check(&value).is_none());
+        fits.then_some(value)
     }
 
     /// Refuses a body id that names another record than the path.

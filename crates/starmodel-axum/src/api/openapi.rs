@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use starmodel_core::EntityType;
 use starmodel_core::entity::{Field, Rule, Schema};
 
-use super::params::{DEFAULT_LIMIT, MAX_LIMIT, OPERATORS, RESERVED};
+use super::params::{DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, OPERATORS, RESERVED};
 use super::shape::{Shape, base_type};
 
 /// `todo_item` → `TodoItem`, for component names.
@@ -40,9 +40,25 @@ fn bound(x: f64) -> Value {
     }
 }
 
-/// The JSON Schema of a field's values. `with_rules`: also the validation rules
-/// (bodies and responses; a filter value may lie outside them).
-fn field_schema(field: &Field, with_rules: bool, nullable: bool) -> Value {
+/// Where a field's schema is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Usage {
+    /// A body or response field: with its rules; `Option` fields may be `null`.
+    Body,
+    /// A merge patch field: like [`Usage::Body`], but `null` (which removes the
+    /// field) only for `Option` fields.
+    Patch,
+    /// A filter value: the type's bounds only (filters may look outside the rules).
+    Filter,
+    /// The id in a path: with its rules (no record has an id breaking them),
+    /// never empty.
+    Path,
+}
+
+/// The JSON Schema of a field's values as used in `usage`.
+fn field_schema(field: &Field, usage: Usage) -> Value {
+    let with_rules = usage != Usage::Filter;
+    let nullable = field.nullable && matches!(usage, Usage::Body | Usage::Patch);
     let shape = Shape::of(field);
     let mut s = Map::new();
     let mut put = |k: &str, v: Value| {
@@ -97,7 +113,7 @@ fn field_schema(field: &Field, with_rules: bool, nullable: bool) -> Value {
         }
         Shape::Text { char } => {
             put("type", json!("string"));
-            let floor = u64::from(char || field.id);
+            let floor = u64::from(char || (field.id && usage != Usage::Filter));
             let min_len = min_len.map_or(floor, |m| m.max(floor));
             if min_len > 0 {
                 put("minLength", json!(min_len));
@@ -136,6 +152,12 @@ fn field_schema(field: &Field, with_rules: bool, nullable: bool) -> Value {
                 "description",
                 json!(format!("any JSON value (`{}`)", field.rust_type)),
             );
+            if usage == Usage::Patch && !field.nullable {
+                // `null` would remove the field, which it cannot do without.
+                let types = ["object", "array", "string", "number", "boolean"];
+                let any: Vec<Value> = types.iter().map(|t| json!({ "type": t })).collect();
+                put("anyOf", json!(any));
+            }
         }
     }
     if nullable && shape != Shape::Json {
@@ -166,7 +188,14 @@ fn object_schema(schema: &Schema, body: Body) -> Value {
         }
         properties.insert(
             field.name.to_owned(),
-            field_schema(field, true, field.nullable),
+            field_schema(
+                field,
+                if body == Body::Patch {
+                    Usage::Patch
+                } else {
+                    Usage::Body
+                },
+            ),
         );
         let generated = field.id && Shape::of(field) == Shape::Uuid && body == Body::Create;
         if !field.nullable && body != Body::Patch && !generated {
@@ -267,14 +296,14 @@ fn list_parameters(schema: &Schema) -> Vec<Value> {
                 "eq" if !RESERVED.contains(&field.name) => field.name.to_owned(),
                 _ => format!("{}[{op}]", field.name),
             };
-            let mut value = field_schema(field, false, false);
+            let mut value = field_schema(field, Usage::Filter);
             let nullable = field.nullable && matches!(op, "eq" | "ne");
             let description = if nullable {
                 format!("`{}` {op} this value (`null`: no value)", field.name)
             } else {
                 format!("`{}` {op} this value", field.name)
             };
-            if nullable && value["type"] != "string" {
+            if nullable {
                 value = json!({ "anyOf": [value, { "type": "string", "enum": ["null"] }] });
             }
             params.push(json!({
@@ -321,7 +350,7 @@ fn paths_of(ty: &EntityType, paths: &mut Map<String, Value>, schemas: &mut Map<S
     let link =
         |op: &str| json!({ "operationId": format!("{op}{p}"), "parameters": { "id": id_pointer } });
     let id_schema = match id_field {
-        Some(f) => field_schema(f, false, false),
+        Some(f) => field_schema(f, Usage::Path),
         None => json!({ "type": "string" }),
     };
     let body = |suffix: &str, media: &[&str]| {
@@ -481,7 +510,7 @@ fn components(schemas: Map<String, Value>) -> Value {
                 "name": "offset",
                 "in": "query",
                 "description": "records to skip (ignored with `cursor`)",
-                "schema": { "type": "integer", "minimum": 0, "default": 0 },
+                "schema": { "type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0 },
             },
             "Cursor": {
                 "name": "cursor",
@@ -547,16 +576,19 @@ mod tests {
             ..Field::new("stars", "u8", FieldType::Integer)
         };
         assert_eq!(
-            field_schema(&u8s, true, false),
+            field_schema(&u8s, Usage::Body),
             json!({"type": "integer", "format": "int32", "minimum": 1, "maximum": 255})
         );
         assert_eq!(
-            field_schema(&u8s, false, false),
+            field_schema(&u8s, Usage::Filter),
             json!({"type": "integer", "format": "int32", "minimum": 0, "maximum": 255})
         );
-        let u64s = Field::new("n", "u64", FieldType::Integer);
+        let u64s = Field {
+            nullable: true,
+            ..Field::new("n", "Option<u64>", FieldType::Integer)
+        };
         assert_eq!(
-            field_schema(&u64s, true, true),
+            field_schema(&u64s, Usage::Body),
             json!({"type": "integer", "minimum": 0, "maximum": u64::MAX, "nullable": true})
         );
         let email = Field {
@@ -570,10 +602,17 @@ mod tests {
             ..Field::new("email", "String", FieldType::Text)
         };
         assert_eq!(
-            field_schema(&email, true, false),
+            field_schema(&email, Usage::Body),
             json!({"type": "string", "format": "email", "maxLength": 80})
         );
         let any = Field::new("meta", "serde_json::Value", FieldType::Json);
-        assert!(field_schema(&any, true, false).get("type").is_none());
+        assert!(field_schema(&any, Usage::Body).get("type").is_none());
+        assert!(field_schema(&any, Usage::Patch).get("anyOf").is_some());
+        let id = Field {
+            id: true,
+            ..Field::new("slug", "String", FieldType::Text)
+        };
+        assert_eq!(field_schema(&id, Usage::Path)["minLength"], 1);
+        assert!(field_schema(&id, Usage::Filter).get("minLength").is_none());
     }
 }

@@ -15,6 +15,9 @@ pub(crate) const DEFAULT_LIMIT: usize = 50;
 /// The largest `limit` a request may ask for.
 pub(crate) const MAX_LIMIT: usize = 1000;
 
+/// The largest `offset` (SQL's `OFFSET` is a signed 64-bit integer).
+pub(crate) const MAX_OFFSET: usize = i64::MAX as usize;
+
 /// The parameters that are not filters.
 pub(crate) const RESERVED: [&str; 4] = ["limit", "offset", "cursor", "sort"];
 
@@ -67,15 +70,15 @@ pub(crate) fn list_query(schema: &Schema, query: Option<&str>) -> Result<ListQue
     };
     let mut seen = Vec::new();
     for (key, text) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-        if RESERVED.contains(&key.as_ref()) {
-            if seen.contains(&key) {
-                return Err(bad(&key, "is given more than once"));
-            }
-            seen.push(key.clone());
+        // One value per parameter, as the OpenAPI document describes them:
+        // `n[gt]=1&n[gt]=3` is more likely a mistake than a wish for both.
+        if seen.contains(&key) {
+            return Err(bad(&key, "is given more than once"));
         }
+        seen.push(key.clone());
         match key.as_ref() {
             "limit" => q.limit = Some(count(&key, &text, 1, MAX_LIMIT)?),
-            "offset" => q.offset = count(&key, &text, 0, usize::MAX)?,
+            "offset" => q.offset = count(&key, &text, 0, MAX_OFFSET)?,
             "cursor" => q.cursor = Some(text.into_owned()),
             "sort" => {
                 let (name, descending) = match text.strip_prefix('-') {
@@ -193,6 +196,7 @@ mod tests {
             ("limit=1001", "limit"),
             ("limit=-1", "limit"),
             ("limit=1&limit=2", "limit"),
+            ("age[gt]=1&age[gt]=2", "age[gt]"),
             ("offset=x", "offset"),
             ("sort=height", "sort"),
             ("sort=tags", "sort"),
