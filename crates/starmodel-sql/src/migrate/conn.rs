@@ -1,11 +1,17 @@
-//! One pooled connection of any dialect, with just what migrations need: run a
-//! statement, read rows of text, and open and close transactions.
+//! A connection of any dialect, with just what migrations need: run a statement,
+//! read rows of text, hold the migration lock, and run a transaction.
+//!
+//! Cancel-safety: a [`Tx`] dropped before it commits rolls back (sqlx queues the
+//! `ROLLBACK`), and PostgreSQL and MySQL connections, which hold a session lock
+//! during a run, are closed rather than returned to the pool when dropped.
 
 use std::future::Future;
 use std::pin::Pin;
 
-use sqlx::Row as _;
 use sqlx::pool::PoolConnection;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+use sqlx::{Connection as _, Transaction};
+use sqlx::{Executor as _, Row as _};
 
 use crate::{Dialect, SqlPool};
 
@@ -16,8 +22,15 @@ const POSTGRES_LOCK: i64 = 0x73_74_61_72_6d_64_6c;
 const MYSQL_LOCK: &str = "LEFT(CONCAT('starmodel_migrations:', DATABASE()), 64)";
 const MYSQL_LOCK_SECONDS: u32 = 300;
 
-/// A connection held for the length of a migration run.
-pub(crate) enum Conn {
+/// A row with every cell as text (`None` for `NULL`).
+pub(crate) type TextRow = Vec<Option<String>>;
+
+/// sqlx's futures, boxed where they are made: left unboxed, the compiler cannot show
+/// the store's `prepare` future is `Send` for every lifetime involved.
+pub(crate) type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T, sqlx::Error>> + Send + 'a>>;
+
+/// A pooled connection held for the length of a migration run.
+pub(crate) enum Held {
     #[cfg(feature = "sqlite")]
     Sqlite(PoolConnection<sqlx::Sqlite>),
     #[cfg(feature = "postgres")]
@@ -26,74 +39,50 @@ pub(crate) enum Conn {
     MySql(PoolConnection<sqlx::MySql>),
 }
 
-/// A row with every cell as text (`None` for `NULL`).
-pub(crate) type TextRow = Vec<Option<String>>;
-
-/// sqlx's futures, boxed where they are made: left unboxed, the compiler cannot show
-/// the store's `prepare` future is `Send` for every lifetime involved.
-type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T, sqlx::Error>> + Send + 'a>>;
-
-impl Conn {
+impl Held {
     /// A connection of `pool` (SQLite's writer: DDL is a write).
     pub(crate) async fn acquire(pool: &SqlPool) -> Result<Self, sqlx::Error> {
         Ok(match pool {
             #[cfg(feature = "sqlite")]
             SqlPool::Sqlite(p) => Self::Sqlite(p.writer.acquire().await?),
             #[cfg(feature = "postgres")]
-            SqlPool::Postgres(p) => Self::Postgres(p.acquire().await?),
+            SqlPool::Postgres(p) => {
+                let mut c = p.acquire().await?;
+                c.close_on_drop();
+                Self::Postgres(c)
+            }
             #[cfg(feature = "mysql")]
-            SqlPool::MySql(p) => Self::MySql(p.acquire().await?),
+            SqlPool::MySql(p) => {
+                let mut c = p.acquire().await?;
+                c.close_on_drop();
+                Self::MySql(c)
+            }
         })
     }
 
-    /// Waits for other processes' migrations to finish and keeps new ones waiting
-    /// until [`unlock`](Self::unlock) (a session lock on PostgreSQL and MySQL; SQLite
-    /// takes its write lock per migration instead).
-    pub(crate) async fn lock(&mut self) -> Result<(), sqlx::Error> {
-        match self.dialect() {
-            Dialect::Sqlite => Ok(()),
-            Dialect::Postgres => {
-                self.execute(&format!("SELECT pg_advisory_lock({POSTGRES_LOCK})"))
-                    .await
-            }
-            Dialect::MySql => {
-                let got = self
-                    .rows(
-                        &format!("SELECT GET_LOCK({MYSQL_LOCK}, {MYSQL_LOCK_SECONDS})"),
-                        &[],
-                    )
-                    .await?;
-                if got
-                    .first()
-                    .and_then(|r| r.first())
-                    .cloned()
-                    .flatten()
-                    .as_deref()
-                    == Some("1")
-                {
-                    Ok(())
-                } else {
-                    Err(sqlx::Error::Protocol(format!(
-                        "another process held the migration lock for {MYSQL_LOCK_SECONDS} s"
-                    )))
-                }
-            }
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(c) => Conn::Sqlite(c),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(c) => Conn::Postgres(c),
+            #[cfg(feature = "mysql")]
+            Self::MySql(c) => Conn::MySql(c),
         }
     }
+}
 
-    /// Releases the lock taken by [`lock`](Self::lock); a failure is only logged, as
-    /// it means the connection broke, which releases the lock too.
-    pub(crate) async fn unlock(&mut self) {
-        let sql = match self.dialect() {
-            Dialect::Sqlite => return,
-            Dialect::Postgres => format!("SELECT pg_advisory_unlock({POSTGRES_LOCK})"),
-            Dialect::MySql => format!("SELECT RELEASE_LOCK({MYSQL_LOCK})"),
-        };
-        if let Err(e) = self.execute(&sql).await {
-            tracing::warn!("releasing the migration lock failed: {e}");
-        }
-    }
+/// A borrowed connection, inside a transaction or not.
+pub(crate) enum Conn<'c> {
+    #[cfg(feature = "sqlite")]
+    Sqlite(&'c mut sqlx::SqliteConnection),
+    #[cfg(feature = "postgres")]
+    Postgres(&'c mut sqlx::PgConnection),
+    #[cfg(feature = "mysql")]
+    MySql(&'c mut sqlx::MySqlConnection),
+}
 
+impl Conn<'_> {
     pub(crate) fn dialect(&self) -> Dialect {
         match self {
             #[cfg(feature = "sqlite")]
@@ -108,17 +97,15 @@ impl Conn {
     /// Runs one statement as plain text (no prepared statement, so DDL never lingers
     /// in a statement cache).
     pub(crate) fn execute<'a>(&'a mut self, sql: &'a str) -> Boxed<'a, ()> {
-        use sqlx::Executor as _;
         let query = sqlx::raw_sql(sql);
-        let done: Boxed<'a, ()> = match self {
+        match self {
             #[cfg(feature = "sqlite")]
             Self::Sqlite(c) => Box::pin(async move { c.execute(query).await.map(drop) }),
             #[cfg(feature = "postgres")]
             Self::Postgres(c) => Box::pin(async move { c.execute(query).await.map(drop) }),
             #[cfg(feature = "mysql")]
             Self::MySql(c) => Box::pin(async move { c.execute(query).await.map(drop) }),
-        };
-        done
+        }
     }
 
     /// Runs a query with text parameters and returns every row, each cell as text.
@@ -127,27 +114,21 @@ impl Conn {
         sql: &'a str,
         params: &'a [&'a str],
     ) -> Boxed<'a, Vec<TextRow>> {
-        Box::pin(self.rows_unboxed(sql, params))
-    }
-
-    async fn rows_unboxed(
-        &mut self,
-        sql: &str,
-        params: &[&str],
-    ) -> Result<Vec<TextRow>, sqlx::Error> {
         macro_rules! fetch {
-            ($c:expr) => {{
-                let mut query = sqlx::query(sql);
-                for p in params {
-                    query = query.bind(*p);
-                }
-                query
-                    .fetch_all(&mut **$c)
-                    .await?
-                    .iter()
-                    .map(|row| (0..row.len()).map(|i| cell!(row, i)).collect())
-                    .collect()
-            }};
+            ($c:expr) => {
+                Box::pin(async move {
+                    let mut query = sqlx::query(sql);
+                    for p in params {
+                        query = query.bind(*p);
+                    }
+                    Ok(query
+                        .fetch_all(&mut **$c)
+                        .await?
+                        .iter()
+                        .map(|row| (0..row.len()).map(|i| cell!(row, i)).collect())
+                        .collect())
+                })
+            };
         }
         // Catalogs answer in text, integers or booleans depending on the dialect.
         macro_rules! cell {
@@ -166,36 +147,112 @@ impl Conn {
                 }
             }};
         }
-        Ok(match self {
+        match self {
             #[cfg(feature = "sqlite")]
             Self::Sqlite(c) => fetch!(c),
             #[cfg(feature = "postgres")]
             Self::Postgres(c) => fetch!(c),
             #[cfg(feature = "mysql")]
             Self::MySql(c) => fetch!(c),
-        })
+        }
     }
 
     /// Opens a transaction: `BEGIN IMMEDIATE` on SQLite, so the write lock is taken
-    /// before anything is read.
-    pub(crate) async fn begin(&mut self) -> Result<(), sqlx::Error> {
-        self.execute(match self.dialect() {
-            Dialect::Sqlite => "BEGIN IMMEDIATE",
-            Dialect::Postgres => "BEGIN",
-            Dialect::MySql => "START TRANSACTION",
-        })
-        .await
+    /// before anything is read; none on MySQL.
+    pub(crate) fn begin(&mut self) -> Boxed<'_, Tx<'_>> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(c) => {
+                Box::pin(async move { Ok(Tx::Sqlite(c.begin_with("BEGIN IMMEDIATE").await?)) })
+            }
+            #[cfg(feature = "postgres")]
+            Self::Postgres(c) => Box::pin(async move { Ok(Tx::Postgres(c.begin().await?)) }),
+            #[cfg(feature = "mysql")]
+            Self::MySql(c) => Box::pin(async move { Ok(Tx::MySql(c)) }),
+        }
     }
 
-    pub(crate) async fn commit(&mut self) -> Result<(), sqlx::Error> {
-        self.execute("COMMIT").await
+    /// Waits for other processes' migrations to finish and keeps new ones waiting
+    /// until [`unlock`](Self::unlock) (a session lock on PostgreSQL and MySQL; SQLite
+    /// takes its write lock per migration instead).
+    pub(crate) async fn lock(&mut self) -> Result<(), sqlx::Error> {
+        match self.dialect() {
+            Dialect::Sqlite => Ok(()),
+            Dialect::Postgres => {
+                self.execute(&format!("SELECT pg_advisory_lock({POSTGRES_LOCK})"))
+                    .await
+            }
+            Dialect::MySql => {
+                let sql = format!("SELECT GET_LOCK({MYSQL_LOCK}, {MYSQL_LOCK_SECONDS})");
+                let got = self.rows(&sql, &[]).await?;
+                if got.first().and_then(|r| r.first()) == Some(&Some("1".to_owned())) {
+                    Ok(())
+                } else {
+                    Err(sqlx::Error::Protocol(format!(
+                        "another process held the migration lock for {MYSQL_LOCK_SECONDS} s"
+                    )))
+                }
+            }
+        }
     }
 
-    /// Rolls back, ignoring a failure: the rollback follows another error, which is
-    /// the one to report.
-    pub(crate) async fn rollback(&mut self) {
-        if let Err(e) = self.execute("ROLLBACK").await {
-            tracing::warn!("migration rollback failed: {e}");
+    /// Releases the lock taken by [`lock`](Self::lock). A failure is only logged:
+    /// the connection is closed when dropped, which releases the lock as well.
+    pub(crate) async fn unlock(&mut self) {
+        let sql = match self.dialect() {
+            Dialect::Sqlite => return,
+            Dialect::Postgres => format!("SELECT pg_advisory_unlock({POSTGRES_LOCK})"),
+            Dialect::MySql => format!("SELECT RELEASE_LOCK({MYSQL_LOCK})"),
+        };
+        if let Err(e) = self.execute(&sql).await {
+            tracing::warn!("releasing the migration lock failed: {e}");
+        }
+    }
+}
+
+/// A transaction, or on MySQL (whose schema changes commit at once) the bare
+/// connection.
+pub(crate) enum Tx<'c> {
+    #[cfg(feature = "sqlite")]
+    Sqlite(Transaction<'c, sqlx::Sqlite>),
+    #[cfg(feature = "postgres")]
+    Postgres(Transaction<'c, sqlx::Postgres>),
+    #[cfg(feature = "mysql")]
+    MySql(&'c mut sqlx::MySqlConnection),
+}
+
+impl<'c> Tx<'c> {
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(tx) => Conn::Sqlite(tx),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(tx) => Conn::Postgres(tx),
+            #[cfg(feature = "mysql")]
+            Self::MySql(c) => Conn::MySql(c),
+        }
+    }
+
+    pub(crate) fn commit(self) -> Boxed<'c, ()> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(tx) => Box::pin(tx.commit()),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(tx) => Box::pin(tx.commit()),
+            #[cfg(feature = "mysql")]
+            Self::MySql(_) => Box::pin(async { Ok(()) }),
+        }
+    }
+
+    /// Rolls back now (dropping the transaction would, a little later).
+    pub(crate) fn rollback(self) -> Boxed<'c, ()> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(tx) => Box::pin(tx.rollback()),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(tx) => Box::pin(tx.rollback()),
+            #[cfg(feature = "mysql")]
+            Self::MySql(_) => Box::pin(async { Ok(()) }),
         }
     }
 }

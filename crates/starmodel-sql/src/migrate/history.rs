@@ -21,7 +21,7 @@ pub struct Applied {
     pub applied_at: String,
 }
 
-pub(crate) async fn ensure_table(conn: &mut Conn) -> Result<(), MigrateError> {
+pub(crate) async fn ensure_table(conn: &mut Conn<'_>) -> Result<(), MigrateError> {
     let applied_at = match conn.dialect() {
         Dialect::Sqlite => "TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP",
         Dialect::Postgres => "TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP",
@@ -35,7 +35,7 @@ pub(crate) async fn ensure_table(conn: &mut Conn) -> Result<(), MigrateError> {
     Ok(())
 }
 
-pub(crate) async fn read(conn: &mut Conn) -> Result<Vec<Applied>, MigrateError> {
+pub(crate) async fn read(conn: &mut Conn<'_>) -> Result<Vec<Applied>, MigrateError> {
     let applied_at = match conn.dialect() {
         Dialect::Sqlite => "applied_at",
         Dialect::Postgres => "applied_at::text",
@@ -56,7 +56,10 @@ pub(crate) async fn read(conn: &mut Conn) -> Result<Vec<Applied>, MigrateError> 
 
 /// Applies the files in `dir` that are not recorded yet, after checking that none of
 /// the recorded ones changed; returns the names applied.
-pub(crate) async fn apply_dir(conn: &mut Conn, dir: &Path) -> Result<Vec<String>, MigrateError> {
+pub(crate) async fn apply_dir(
+    conn: &mut Conn<'_>,
+    dir: &Path,
+) -> Result<Vec<String>, MigrateError> {
     let present = files::read_dir(dir, conn.dialect())?;
     let applied = read(conn).await?;
     let mut pending = Vec::new();
@@ -88,34 +91,27 @@ pub(crate) async fn apply_dir(conn: &mut Conn, dir: &Path) -> Result<Vec<String>
 /// Runs the statements of migration `name` and records it, in one transaction where
 /// the dialect has transactional DDL. Returns `false` when another process recorded
 /// it first (seen once its transaction holds the lock).
-pub(crate) async fn run(conn: &mut Conn, name: &str, text: &str) -> Result<bool, MigrateError> {
-    let transactional = conn.dialect() != Dialect::MySql;
-    if transactional {
-        conn.begin().await?;
-    }
-    match statements(conn, name, text).await {
+pub(crate) async fn run(conn: &mut Conn<'_>, name: &str, text: &str) -> Result<bool, MigrateError> {
+    let mut tx = conn.begin().await?;
+    match statements(&mut tx.conn(), name, text).await {
         Ok(true) => {
-            if transactional {
-                conn.commit().await?;
-            }
+            tx.commit().await?;
             Ok(true)
         }
         Ok(false) => {
-            if transactional {
-                conn.rollback().await;
-            }
+            tx.rollback().await?;
             Ok(false)
         }
         Err(e) => {
-            if transactional {
-                conn.rollback().await;
+            if let Err(rollback) = tx.rollback().await {
+                tracing::warn!("rolling back migration {name} failed: {rollback}");
             }
             Err(e)
         }
     }
 }
 
-async fn statements(conn: &mut Conn, name: &str, text: &str) -> Result<bool, MigrateError> {
+async fn statements(conn: &mut Conn<'_>, name: &str, text: &str) -> Result<bool, MigrateError> {
     let param = if conn.dialect() == Dialect::Postgres {
         "$1"
     } else {

@@ -48,7 +48,10 @@ pub struct LiveIndex {
 }
 
 /// The table `name`, `None` when it does not exist.
-pub(crate) async fn table(conn: &mut Conn, name: &str) -> Result<Option<LiveTable>, sqlx::Error> {
+pub(crate) async fn table(
+    conn: &mut Conn<'_>,
+    name: &str,
+) -> Result<Option<LiveTable>, sqlx::Error> {
     let (columns, indexes) = match conn.dialect() {
         Dialect::Sqlite => sqlite(conn, name).await?,
         Dialect::Postgres => postgres(conn, name).await?,
@@ -77,7 +80,7 @@ fn text(cell: &Option<String>) -> String {
     cell.clone().unwrap_or_default()
 }
 
-async fn sqlite(conn: &mut Conn, table: &str) -> Result<Parts, sqlx::Error> {
+async fn sqlite(conn: &mut Conn<'_>, table: &str) -> Result<Parts, sqlx::Error> {
     let rows = conn
         .rows(
             r#"SELECT name, type, "notnull", pk FROM pragma_table_info(?) ORDER BY cid"#,
@@ -124,7 +127,7 @@ async fn sqlite(conn: &mut Conn, table: &str) -> Result<Parts, sqlx::Error> {
     Ok((columns, indexes))
 }
 
-async fn postgres(conn: &mut Conn, table: &str) -> Result<Parts, sqlx::Error> {
+async fn postgres(conn: &mut Conn<'_>, table: &str) -> Result<Parts, sqlx::Error> {
     let rows = conn
         .rows(
             "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), \
@@ -167,7 +170,7 @@ async fn postgres(conn: &mut Conn, table: &str) -> Result<Parts, sqlx::Error> {
     Ok((columns, group_indexes(&rows)))
 }
 
-async fn mysql(conn: &mut Conn, table: &str) -> Result<Parts, sqlx::Error> {
+async fn mysql(conn: &mut Conn<'_>, table: &str) -> Result<Parts, sqlx::Error> {
     // CAST: some servers hand information_schema text out as binary strings.
     let rows = conn
         .rows(

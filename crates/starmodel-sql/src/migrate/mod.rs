@@ -64,7 +64,7 @@ pub use live::{LiveColumn, LiveIndex, LiveTable};
 pub use plan::{Plan, Step};
 
 use crate::SqlStore;
-use conn::Conn;
+use conn::{Conn, Held};
 
 /// What [`SqlStore`]'s `prepare` does about migrations (set with
 /// [`SqlStore::migrate_on_start`]).
@@ -215,57 +215,58 @@ impl Migrator {
 
     /// What it takes to bring the database in line with the attached entities.
     pub async fn plan(&self) -> Result<Plan, MigrateError> {
-        let mut conn = self.open().await?;
-        let result = self.plan_on(&mut conn).await;
-        close(conn, result).await
+        let mut held = self.open().await?;
+        let result = self.plan_on(&mut held.conn()).await;
+        close(held, result).await
     }
 
     /// Writes the plan as a new file in `dir` and returns its path; `None` when the
     /// database is up to date. Refuses a destructive plan unless allowed, and a new
     /// file while files in `dir` are not yet applied.
     pub async fn generate(&self, dir: impl AsRef<Path>) -> Result<Option<PathBuf>, MigrateError> {
-        let mut conn = self.open().await?;
-        let result = self.generate_on(&mut conn, dir.as_ref()).await;
-        close(conn, result).await
+        let mut held = self.open().await?;
+        let result = self.generate_on(&mut held.conn(), dir.as_ref()).await;
+        close(held, result).await
     }
 
     /// Applies every file in `dir` not yet recorded, in name order, and returns the
     /// names applied. Refuses to apply anything when a recorded file changed.
     pub async fn apply(&self, dir: impl AsRef<Path>) -> Result<Vec<String>, MigrateError> {
-        let mut conn = self.open().await?;
-        let result = history::apply_dir(&mut conn, dir.as_ref()).await;
-        close(conn, result).await
+        let mut held = self.open().await?;
+        let result = history::apply_dir(&mut held.conn(), dir.as_ref()).await;
+        close(held, result).await
     }
 
     /// Plans and applies the plan at once, without a file, recording it in the
     /// history under the name a file would have had; returns that name, or `None`
     /// when there was nothing to do. Refuses a destructive plan unless allowed.
     pub async fn apply_plan(&self) -> Result<Option<String>, MigrateError> {
-        let mut conn = self.open().await?;
-        let result = self.apply_plan_on(&mut conn).await;
-        close(conn, result).await
+        let mut held = self.open().await?;
+        let result = self.apply_plan_on(&mut held.conn()).await;
+        close(held, result).await
     }
 
     /// The migrations recorded as applied, in name order.
     pub async fn applied(&self) -> Result<Vec<Applied>, MigrateError> {
-        let mut conn = self.open().await?;
-        let result = history::read(&mut conn).await;
-        close(conn, result).await
+        let mut held = self.open().await?;
+        let result = history::read(&mut held.conn()).await;
+        close(held, result).await
     }
 
     /// One connection for the whole run, holding (on PostgreSQL and MySQL) a lock
     /// that keeps other processes' migrations waiting; the history table exists.
-    async fn open(&self) -> Result<Conn, MigrateError> {
-        let mut conn = Conn::acquire(self.store.pool()).await?;
+    async fn open(&self) -> Result<Held, MigrateError> {
+        let mut held = Held::acquire(self.store.pool()).await?;
+        let mut conn = held.conn();
         conn.lock().await?;
         if let Err(e) = history::ensure_table(&mut conn).await {
             conn.unlock().await;
             return Err(e);
         }
-        Ok(conn)
+        Ok(held)
     }
 
-    async fn plan_on(&self, conn: &mut Conn) -> Result<Plan, MigrateError> {
+    async fn plan_on(&self, conn: &mut Conn<'_>) -> Result<Plan, MigrateError> {
         let dialect = conn.dialect();
         let mut tables = Vec::new();
         for schema in self.store.schemas() {
@@ -289,7 +290,7 @@ impl Migrator {
 
     async fn generate_on(
         &self,
-        conn: &mut Conn,
+        conn: &mut Conn<'_>,
         dir: &Path,
     ) -> Result<Option<PathBuf>, MigrateError> {
         let dialect = conn.dialect();
@@ -319,7 +320,7 @@ impl Migrator {
         Ok(Some(path))
     }
 
-    async fn apply_plan_on(&self, conn: &mut Conn) -> Result<Option<String>, MigrateError> {
+    async fn apply_plan_on(&self, conn: &mut Conn<'_>) -> Result<Option<String>, MigrateError> {
         let plan = self.plan_on(conn).await?;
         if plan.is_empty() {
             return Ok(None);
@@ -337,14 +338,14 @@ impl Migrator {
         if config.mode == MigrateOnStart::Off {
             return Ok(());
         }
-        let mut conn = self.open().await?;
-        let result = self.on_start_on(&mut conn, config).await;
-        close(conn, result).await
+        let mut held = self.open().await?;
+        let result = self.on_start_on(&mut held.conn(), config).await;
+        close(held, result).await
     }
 
     async fn on_start_on(
         &self,
-        conn: &mut Conn,
+        conn: &mut Conn<'_>,
         config: &MigrateConfig,
     ) -> Result<(), MigrateError> {
         match (config.mode, &config.dir) {
@@ -365,9 +366,9 @@ impl Migrator {
     }
 }
 
-/// Releases `conn`'s migration lock and passes `result` on.
-async fn close<T>(mut conn: Conn, result: Result<T, MigrateError>) -> Result<T, MigrateError> {
-    conn.unlock().await;
+/// Releases the migration lock of `held` and passes `result` on.
+async fn close<T>(mut held: Held, result: Result<T, MigrateError>) -> Result<T, MigrateError> {
+    held.conn().unlock().await;
     result
 }
 
