@@ -51,13 +51,20 @@
 //!
 //! ## Feature flags
 //!
-//! None yet: the default build is the memory store and the axum adapter. The SQL
-//! (`sqlite`, `postgres`, `mysql`) and `redis` stores will each come behind a flag
-//! of their own.
+//! The default build is the memory store and the axum adapter. Each SQL engine
+//! comes behind a flag of its own and brings `starmodel::sql` (`starmodel-sql`):
+//!
+//! | flag | adds |
+//! |---|---|
+//! | `sqlite` | `SqlStore` over SQLite (bundled): `sqlite://app.db` |
+//! | `postgres` | PostgreSQL: `postgres://user@host/db` |
+//! | `mysql` | MySQL and MariaDB: `mysql://user@host/db` |
 //!
 //! Your `Cargo.toml` also needs `serde` (for the entity derives) and `maud` (for
 //! `html!`): both macros name their crate directly.
 
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+pub use starmodel_sql as sql;
 pub use starmodel_axum as web;
 pub use starmodel_core as core;
 pub use starmodel_datastar as datastar;

@@ -1,20 +1,31 @@
 //! The StarModel showcase: each page shows one part of the framework.
 //!
 //! Run it with `cargo run --release -p showcase` and open <http://127.0.0.1:5001>.
-//! It listens on `STARMODEL_ADDR` and keeps its memory store's snapshot and its
-//! session secret under `STARMODEL_DATA_DIR` (default `.starmodel/`), so a restart
-//! loses nothing.
+//! It listens on `STARMODEL_ADDR` and keeps everything under `STARMODEL_DATA_DIR`
+//! (default `.starmodel/`): the memory store's snapshot, the session secret and
+//! the SQLite database `showcase.db` (or the database `DATABASE_URL` names), so a
+//! restart loses nothing.
 
 pub mod pages;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use starmodel::prelude::*;
+use starmodel::sql::SqlStore;
 
 /// The application: every showcase entity and page, with the memory store's
-/// snapshot and the session secret kept in `data_dir`.
-pub fn app(data_dir: &Path) -> Result<StarModel, starmodel::core::StoreError> {
+/// snapshot, the session secret and the SQLite database kept in `data_dir`
+/// (`DATABASE_URL`, when set, names another database).
+pub async fn app(data_dir: &Path) -> Result<StarModel, starmodel::core::StoreError> {
+    std::fs::create_dir_all(data_dir).map_err(|source| starmodel::core::StoreError::Io {
+        path: data_dir.display().to_string(),
+        source,
+    })?;
+    let url = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| format!("sqlite://{}", data_dir.join("showcase.db").display()));
+    let sql = SqlStore::connect(&url).await?;
     let memory = MemoryStore::builder()
         .snapshot(data_dir.join("snapshot.json"))
         .snapshot_interval(Duration::from_secs(2))
@@ -26,6 +37,10 @@ pub fn app(data_dir: &Path) -> Result<StarModel, starmodel::core::StoreError> {
         .secret_file(data_dir.join("secret"))
         .entity::<pages::counter::Counter>()
         .entity::<pages::counter::GlobalCounter>()
+        .sql_store(Arc::new(sql))
+        .entity::<pages::todos::Todo>()
+        .live_view("todos", pages::todos::list)
         .route("/", get(pages::index))
-        .route("/counter", get(pages::counter::page)))
+        .route("/counter", get(pages::counter::page))
+        .route("/todos", get(pages::todos::page)))
 }

@@ -16,6 +16,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = std::env::var("STARMODEL_ADDR").unwrap_or_else(|_| "127.0.0.1:5001".to_owned());
     let data_dir = std::env::var_os("STARMODEL_DATA_DIR")
         .map_or_else(|| PathBuf::from(".starmodel"), PathBuf::from);
-    showcase::app(&data_dir)?.serve(addr).await?;
+    showcase::app(&data_dir).await?.serve(addr).await?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The showcase in a real browser: serves the app on a local port and runs
-//! `tests/browser/counter.test.mjs` (Node's test runner driving headless Chromium
-//! through `playwright-core`) against it.
+//! `tests/browser/counter.test.mjs` and `tests/browser/todos.test.mjs` (Node's
+//! test runner driving headless Chromium through `playwright-core`) against it,
+//! one after the other.
 //!
 //! It needs `node`, Chromium (`CHROMIUM_PATH` or `/usr/bin/chromium`),
 //! `npm ci --prefix tests/browser` and the Datastar bundle (`STARMODEL_DATASTAR_JS`,
@@ -17,7 +18,7 @@ use std::time::Duration;
 
 use starmodel::web::view::{DATASTAR_JS_ENV, DatastarBundle};
 
-const NODE_TEST: &str = "tests/browser/counter.test.mjs";
+const NODE_TESTS: [&str; 2] = ["tests/browser/counter.test.mjs", "tests/browser/todos.test.mjs"];
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -32,24 +33,14 @@ fn chromium() -> PathBuf {
 /// What the test needs and this machine lacks, if anything.
 fn missing_tools(root: &Path) -> Vec<String> {
     let mut missing = Vec::new();
-    if !Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
+    if !Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success()) {
         missing.push("`node` on PATH".to_owned());
     }
     let chromium = chromium();
     if !chromium.is_file() {
-        missing.push(format!(
-            "Chromium at {} (set CHROMIUM_PATH)",
-            chromium.display()
-        ));
+        missing.push(format!("Chromium at {} (set CHROMIUM_PATH)", chromium.display()));
     }
-    if !root
-        .join("tests/browser/node_modules/playwright-core/package.json")
-        .is_file()
-    {
+    if !root.join("tests/browser/node_modules/playwright-core/package.json").is_file() {
         missing.push(
             "tests/browser/node_modules/playwright-core (run `npm ci --prefix tests/browser`)"
                 .to_owned(),
@@ -66,10 +57,7 @@ fn datastar_bundle(root: &Path) -> Result<PathBuf, String> {
         return if path.is_file() {
             Ok(path)
         } else {
-            Err(format!(
-                "the Datastar bundle ({DATASTAR_JS_ENV}={} is not a file)",
-                path.display()
-            ))
+            Err(format!("the Datastar bundle ({DATASTAR_JS_ENV}={} is not a file)", path.display()))
         };
     }
     let script = root.join("scripts/datastar-bundle.sh");
@@ -94,18 +82,12 @@ fn datastar_bundle(root: &Path) -> Result<PathBuf, String> {
 }
 
 fn print_output(what: &str, out: &Output) {
-    println!(
-        "----- {what} stdout -----\n{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    eprintln!(
-        "----- {what} stderr -----\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    println!("----- {what} stdout -----\n{}", String::from_utf8_lossy(&out.stdout));
+    eprintln!("----- {what} stderr -----\n{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]
-fn counter_page_in_headless_chromium() {
+fn showcase_pages_in_headless_chromium() {
     let root = workspace_root();
     let mut missing = missing_tools(&root);
     let bundle = datastar_bundle(&root).map_err(|e| missing.push(e)).ok();
@@ -131,6 +113,7 @@ fn counter_page_in_headless_chromium() {
 async fn run_node_test(root: &Path, bundle: &Path) {
     let data = tempfile::tempdir().unwrap();
     let app = showcase::app(data.path())
+        .await
         .unwrap()
         .datastar_bundle(DatastarBundle::from_file(bundle).unwrap())
         .build()
@@ -142,19 +125,24 @@ async fn run_node_test(root: &Path, bundle: &Path) {
         let _ = stopped.await;
     }));
 
-    let root = root.to_owned();
-    let url = base_url.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .args(["--test", NODE_TEST])
-            .current_dir(&root)
-            .env("STARMODEL_BASE_URL", &url)
-            .output()
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    print_output(&format!("node --test {NODE_TEST} ({base_url})"), &out);
+    let mut failed = Vec::new();
+    for test in NODE_TESTS {
+        let (root, url) = (root.to_owned(), base_url.clone());
+        let out = tokio::task::spawn_blocking(move || {
+            Command::new("node")
+                .args(["--test", test])
+                .current_dir(&root)
+                .env("STARMODEL_BASE_URL", &url)
+                .output()
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        print_output(&format!("node --test {test} ({base_url})"), &out);
+        if !out.status.success() {
+            failed.push(format!("{test}: {}", out.status));
+        }
+    }
 
     let _ = stop.send(());
     tokio::time::timeout(Duration::from_secs(10), server)
@@ -162,9 +150,5 @@ async fn run_node_test(root: &Path, bundle: &Path) {
         .expect("the showcase shuts down within 10 s")
         .unwrap()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "node --test {NODE_TEST} failed: {}",
-        out.status
-    );
+    assert!(failed.is_empty(), "node --test failed: {failed:?}");
 }

@@ -26,10 +26,7 @@ pub struct GlobalCounter {
 
 fn add(count: i64, amount: Option<i64>) -> Result<i64, String> {
     count.checked_add(amount.unwrap_or(1)).ok_or_else(|| {
-        format!(
-            "the counter cannot go past {}",
-            if count > 0 { i64::MAX } else { i64::MIN }
-        )
+        format!("the counter cannot go past {}", if count > 0 { i64::MAX } else { i64::MIN })
     })
 }
 

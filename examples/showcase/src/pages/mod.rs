@@ -1,6 +1,7 @@
 //! The showcase's pages, one module each.
 
 pub mod counter;
+pub mod todos;
 
 use starmodel::prelude::*;
 
@@ -15,6 +16,10 @@ pub async fn index() -> Markup {
                 li {
                     a href="/counter" { "Counters" }
                     " — a per-session counter and a global one, live in every tab"
+                }
+                li {
+                    a href="/todos" { "Todos" }
+                    " — records in SQLite: add, toggle, rename, delete, filter, live in every tab"
                 }
             }
         },
