@@ -410,4 +410,111 @@ mod tests {
             "FALSE"
         );
     }
+
+    fn live(columns: &[(&str, &str, bool, bool)], indexes: &[(&str, &str, bool)]) -> LiveTable {
+        LiveTable {
+            name: "todo".into(),
+            columns: columns
+                .iter()
+                .map(|&(name, ty, nullable, primary_key)| LiveColumn {
+                    name: name.into(),
+                    sql_type: ty.into(),
+                    nullable,
+                    primary_key,
+                })
+                .collect(),
+            indexes: indexes
+                .iter()
+                .map(|&(name, column, unique)| LiveIndex {
+                    name: name.into(),
+                    columns: vec![column.into()],
+                    unique,
+                })
+                .collect(),
+        }
+    }
+
+    static ID: Field = Field {
+        id: true,
+        ..Field::new("id", "i64", FieldType::Integer)
+    };
+    static FIELDS: [Field; 2] = [
+        ID,
+        Field {
+            unique: true,
+            renamed_from: Some("label"),
+            ..Field::new("title", "String", FieldType::Text)
+        },
+    ];
+    static TODO: Schema = Schema {
+        name: "todo",
+        fields: &FIELDS,
+        api: false,
+        admin: false,
+    };
+
+    #[test]
+    fn renames_follow_renamed_from_and_foreign_indexes_stay() {
+        let table = live(
+            &[
+                ("id", "BIGINT", false, true),
+                ("label", "TEXT", true, false),
+                ("_version", "BIGINT", false, false),
+            ],
+            &[
+                ("todo_label_key", "label", true),
+                ("by_hand", "label", false),
+            ],
+        );
+        let change = super::table(&TODO, Some(table), Dialect::Sqlite).unwrap();
+        let steps: Vec<String> = change.steps.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            steps,
+            [
+                "drop index todo_label_key on todo",
+                "rename column todo.label to title",
+                "change column todo.title from TEXT NULL to TEXT NOT NULL",
+                "create unique index todo_title_key on todo (title)",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_new_name_wins_once_it_exists() {
+        let table = live(
+            &[
+                ("id", "BIGINT", false, true),
+                ("label", "TEXT", false, false),
+                ("title", "TEXT", false, false),
+                ("_version", "BIGINT", false, false),
+            ],
+            &[("todo_title_key", "title", true)],
+        );
+        let change = super::table(&TODO, Some(table), Dialect::Sqlite).unwrap();
+        assert_eq!(
+            change.steps,
+            [Step::DropColumn {
+                table: "todo".into(),
+                column: "label".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn a_new_primary_key_is_left_to_the_user() {
+        let table = live(
+            &[
+                ("_id", "TEXT", false, true),
+                ("title", "TEXT", false, false),
+                ("_version", "BIGINT", false, false),
+            ],
+            &[],
+        );
+        let err = super::table(&TODO, Some(table), Dialect::Sqlite).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("primary key of `todo` would change from (_id) to (id)"),
+            "{err}"
+        );
+    }
 }

@@ -352,6 +352,13 @@ impl Migrator {
             (MigrateOnStart::Off, _) => Ok(()),
             (MigrateOnStart::ApplyFiles, dir) => {
                 let dir = dir.as_deref().unwrap_or(Path::new(Self::DEFAULT_DIR));
+                let folder = files::dialect_dir(dir, conn.dialect());
+                if !folder.is_dir() {
+                    tracing::warn!(
+                        "no migrations to apply: {} does not exist",
+                        folder.display()
+                    );
+                }
                 history::apply_dir(conn, dir).await.map(drop)
             }
             (MigrateOnStart::Auto, Some(dir)) => {

@@ -531,3 +531,21 @@ fn sqlite_rebuild(change: &TableChange, live: &LiveTable) -> Chunk {
         statements,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_casts_booleans_and_integers_by_hand() {
+        assert_eq!(
+            postgres_cast("\"on\"", "boolean", "BIGINT"),
+            "CASE WHEN \"on\" THEN 1 ELSE 0 END"
+        );
+        assert_eq!(postgres_cast("\"n\"", "bigint", "BOOLEAN"), "\"n\" <> 0");
+        assert_eq!(
+            postgres_cast("\"n\"", "bigint", "TEXT COLLATE \"C\""),
+            "\"n\"::TEXT"
+        );
+    }
+}
