@@ -201,7 +201,17 @@ impl StarModel {
         query: ListQuery,
         render: fn(&[E]) -> Markup,
     ) -> Self {
-        self.views.push(ViewDef::of::<E>(name, query, render));
+        self.views.push(ViewDef::list::<E>(name, query, render));
+        self
+    }
+
+    /// Registers a record view: one record of `E` as `render` draws it, in an
+    /// element with id `{name}-{id}`. Put it in a page with
+    /// [`live_record`](crate::live_record)`(name, id)`; whenever that record
+    /// changes it is rendered once and sent to every page showing it (a deleted
+    /// record leaves the element empty).
+    pub fn live_record<E: Entity>(mut self, name: &'static str, render: fn(&E) -> Markup) -> Self {
+        self.views.push(ViewDef::record::<E>(name, render));
         self
     }
 

@@ -36,7 +36,7 @@ pub use app::{
 };
 pub use error::{ERROR_ELEMENT_ID, ERROR_HEADER, ErrorResponse};
 pub use extract::extract_entity;
-pub use records::{Listed, live_view};
+pub use records::{Listed, live_record, live_view};
 pub use routes::STREAM_PATH;
 pub use session::{COOKIE_NAME, Session};
 pub use view::{page, page_titled};

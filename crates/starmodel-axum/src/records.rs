@@ -76,11 +76,36 @@ pub async fn list<E: Entity>(query: &ListQuery) -> Result<Listed<E>, ErrorRespon
 /// and the page's live stream keeps it current.
 pub async fn live_view(name: &str) -> Result<Markup, ErrorResponse> {
     let ctx = current_app().ok_or_else(|| outside("`live_view`"))?;
-    match ctx.hub.views.render_now(name, ctx.dispatcher.clone()).await {
+    match ctx
+        .hub
+        .views
+        .render_now(name, None, ctx.dispatcher.clone())
+        .await
+    {
         Some(result) => result.map_err(|e| ErrorResponse::from_dispatch(&e)),
         None => Err(ErrorResponse::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("no live view `{name}`: register it with `StarModel::live_view`"),
+        )),
+    }
+}
+
+/// Renders record `id` through the record view `name` as it is now, in its element
+/// (id `{name}-{id}`; empty when the record does not exist): put it in the page,
+/// and the page's live stream keeps it current.
+pub async fn live_record(name: &str, id: impl std::fmt::Display) -> Result<Markup, ErrorResponse> {
+    let ctx = current_app().ok_or_else(|| outside("`live_record`"))?;
+    let id = EntityId::new(id.to_string());
+    match ctx
+        .hub
+        .views
+        .render_now(name, Some(&id), ctx.dispatcher.clone())
+        .await
+    {
+        Some(result) => result.map_err(|e| ErrorResponse::from_dispatch(&e)),
+        None => Err(ErrorResponse::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("no record view `{name}`: register it with `StarModel::live_record`"),
         )),
     }
 }

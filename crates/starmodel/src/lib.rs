@@ -63,15 +63,15 @@
 //! Your `Cargo.toml` also needs `serde` (for the entity derives) and `maud` (for
 //! `html!`): both macros name their crate directly.
 
-#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
-pub use starmodel_sql as sql;
 pub use starmodel_axum as web;
 pub use starmodel_core as core;
 pub use starmodel_datastar as datastar;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+pub use starmodel_sql as sql;
 
 pub use starmodel_axum::{
-    App, BuildError, ErrorResponse, Listed, ServeError, Session, StarModel, live_view, page,
-    page_titled,
+    App, BuildError, ErrorResponse, Listed, ServeError, Session, StarModel, live_record, live_view,
+    page, page_titled,
 };
 pub use starmodel_core::{Action, Deleted, Entity, Events, MemoryStore, SignalRef};
 pub use starmodel_macros::{Entity, event, events};
@@ -103,7 +103,9 @@ pub mod prelude {
     pub use axum::routing::{delete, get, post};
     pub use maud::{Markup, html};
     pub use serde::{Deserialize, Serialize};
-    pub use starmodel_axum::{ErrorResponse, Session, StarModel, live_view, page, page_titled};
+    pub use starmodel_axum::{
+        ErrorResponse, Session, StarModel, live_record, live_view, page, page_titled,
+    };
     pub use starmodel_core::{Deleted, Entity, Events, ListQuery, MemoryStore};
     pub use starmodel_macros::{Entity, event, events};
 

@@ -57,6 +57,10 @@ impl Note {
     }
 }
 
+fn card(note: &Note) -> Markup {
+    html! { p .card { (note.text) } }
+}
+
 fn notes(all: &[Note]) -> Markup {
     html! { ul { @for n in all { li data-pinned=(n.pinned) { (n.text) } } } }
 }
@@ -75,12 +79,20 @@ async fn index() -> Result<Markup, ErrorResponse> {
     }))
 }
 
+async fn detail(
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Markup, ErrorResponse> {
+    Ok(page(live_record("note", id).await?))
+}
+
 fn router() -> Router {
     StarModel::new()
         .secret([7u8; 32])
         .entity_with_store::<Note>(Arc::new(MemoryStore::new()))
         .live_view("notes", notes)
+        .live_record("note", card)
         .route("/", get(index))
+        .route("/note/{id}", get(detail))
         .build()
         .unwrap()
         .router()
@@ -221,5 +233,72 @@ async fn unknown_views_are_ignored_and_misnamed_views_refused_at_build() {
     assert!(
         err.to_string().contains("`bad id` cannot be an element id"),
         "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_record_view_follows_its_record_only() {
+    let router = router();
+    write(&router, "a", "alpha").await;
+    write(&router, "b", "beta").await;
+    let detail = send(
+        &router,
+        Request::get("/note/a").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert!(
+        detail.body.contains(r#"<div id="note-a""#),
+        "{}",
+        detail.body
+    );
+    assert!(
+        detail.body.contains(r#"<p class="card">alpha</p>"#),
+        "{}",
+        detail.body
+    );
+
+    let signals = r#"{"starmodel":{"records":{"note":{"a":true}}}}"#;
+    let mut tab = open_stream(&router, None, signals).await;
+    let first = tab.next(WAIT).await.unwrap().data.join("\n");
+    assert!(
+        first.contains(r#"id="note-a""#) && first.contains("alpha"),
+        "{first}"
+    );
+
+    // A change of another record does not render this view; one of `a` does.
+    send(
+        &router,
+        event("POST", "/note/b/edit?text=other", None, "{}"),
+    )
+    .await;
+    send(
+        &router,
+        event("POST", "/note/a/edit?text=changed", None, "{}"),
+    )
+    .await;
+    let mut html = String::new();
+    while !html.contains("changed") {
+        html = tab
+            .next(WAIT)
+            .await
+            .expect("a patch after the change")
+            .data
+            .join("\n");
+        assert!(!html.contains("other"), "{html}");
+    }
+    assert!(html.contains(r#"<p class="card">changed</p>"#), "{html}");
+
+    send(&router, event("POST", "/note/a/erase", None, "{}")).await;
+    while html.contains("changed") {
+        html = tab
+            .next(WAIT)
+            .await
+            .expect("a patch after the delete")
+            .data
+            .join("\n");
+    }
+    assert!(
+        html.contains(r#"id="note-a""#),
+        "the element stays, empty: {html}"
     );
 }

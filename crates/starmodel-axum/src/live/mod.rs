@@ -207,7 +207,7 @@ impl CommitObserver for LiveHub {
         if let Some(record) = record {
             self.offer(key, record);
         }
-        self.views.changed(&key.entity);
+        self.views.changed(&key.entity, Some(&key.id));
     }
 }
 
@@ -231,7 +231,7 @@ pub(crate) fn spawn_bus_listener(hub: Weak<LiveHub>, dispatcher: Weak<Dispatcher
             let keys = match event {
                 BusEvent::Changed(c) if c.origin == node => continue,
                 BusEvent::Changed(c) => {
-                    hub.views.changed(&c.entity);
+                    hub.views.changed(&c.entity, Some(&c.id));
                     vec![EntityKey::new(c.entity, c.id)]
                 }
                 BusEvent::Missed => {

@@ -1,209 +1,336 @@
 //! Live views: server-rendered fragments that follow an entity's records.
 //!
-//! A view is registered once with the application (`StarModel::live_view`): a
-//! name (the fragment's element id), the entity it follows, the query that picks
-//! its records, and a function rendering those records. When any record of the
-//! entity changes, the view is rendered **once** and the resulting
+//! Two kinds are registered with the application:
+//!
+//! - a **list view** (`StarModel::live_view`): a name (the fragment's element id),
+//!   the entity it follows, the query that picks its records and a function
+//!   rendering them; any change of the entity renders it again;
+//! - a **record view** (`StarModel::live_record`): a function rendering one
+//!   record; a page shows it for one or more ids (element id `{name}-{id}`), and
+//!   a change of that record renders it again.
+//!
+//! A view is rendered **once** per burst of changes and the resulting
 //! `datastar-patch-elements` event goes to every page showing it, through the
 //! same coalescing `watch` channels as entity states. Renders are serialized per
 //! view and ordered by a generation counter, so a slow render never overwrites a
-//! newer one.
+//! newer one. Pages tell their live stream what they show with signals the view's
+//! element carries: `{"starmodel": {"views": {"todos": true}}}` and
+//! `{"starmodel": {"records": {"todo-card": {"<id>": true}}}}`.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock, Weak};
 
 use maud::{Markup, PreEscaped, html};
-use starmodel_core::{DispatchError, Dispatcher, Entity, ListQuery};
+use serde_json::json;
+use starmodel_core::{DispatchError, Dispatcher, Entity, EntityId, EventError, ListQuery};
 use starmodel_datastar::{DatastarEvent, PatchElements};
 use tokio::sync::watch;
 
 use super::{Frame, Latest};
 
-/// Renders a view's records: loads them through the dispatcher, returns the
-/// fragment's inner HTML.
-pub(crate) type RenderFn = Arc<
-    dyn Fn(Arc<Dispatcher>) -> Pin<Box<dyn Future<Output = Result<String, DispatchError>> + Send>>
-        + Send
-        + Sync,
->;
+type Rendered = Pin<Box<dyn Future<Output = Result<String, DispatchError>> + Send>>;
+
+/// Renders a list view's records: loads them, returns the fragment's inner HTML.
+type ListRenderFn = Arc<dyn Fn(Arc<Dispatcher>) -> Rendered + Send + Sync>;
+
+/// Renders one record of a record view (empty when the record does not exist).
+type RecordRenderFn = Arc<dyn Fn(Arc<Dispatcher>, EntityId) -> Rendered + Send + Sync>;
+
+enum Render {
+    List(ListRenderFn),
+    Record(RecordRenderFn),
+}
 
 /// A registered view.
 pub(crate) struct ViewDef {
     pub(crate) name: &'static str,
     pub(crate) entity: &'static str,
-    pub(crate) render: RenderFn,
+    render: Render,
+}
+
+fn corrupt<E: Entity>(e: &serde_json::Error) -> DispatchError {
+    DispatchError::Event(EventError::Corrupt {
+        entity: E::NAME.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+fn entity_type<E: Entity>(
+    dispatcher: &Dispatcher,
+) -> Result<&Arc<starmodel_core::EntityType>, DispatchError> {
+    dispatcher
+        .registry()
+        .get(E::NAME)
+        .ok_or_else(|| DispatchError::UnknownEntity(E::NAME.to_owned()))
 }
 
 impl ViewDef {
-    /// A view of the records of `E` that `query` selects, rendered by `render`.
-    pub(crate) fn of<E: Entity>(
+    /// A list view of the records of `E` that `query` selects, drawn by `render`.
+    pub(crate) fn list<E: Entity>(
         name: &'static str,
         query: ListQuery,
         render: fn(&[E]) -> Markup,
     ) -> Self {
         let query = Arc::new(query);
+        let render: ListRenderFn = Arc::new(move |dispatcher: Arc<Dispatcher>| {
+            let query = query.clone();
+            Box::pin(async move {
+                let page = dispatcher
+                    .query(entity_type::<E>(&dispatcher)?, &query)
+                    .await?;
+                let records = page
+                    .items
+                    .into_iter()
+                    .map(|(_, r)| E::deserialize(r.value))
+                    .collect::<Result<Vec<E>, _>>()
+                    .map_err(|e| corrupt::<E>(&e))?;
+                Ok(render(&records).into_string())
+            })
+        });
         Self {
             name,
             entity: E::NAME,
-            render: Arc::new(move |dispatcher: Arc<Dispatcher>| {
-                let query = query.clone();
-                Box::pin(async move {
-                    let ty = dispatcher
-                        .registry()
-                        .get(E::NAME)
-                        .ok_or_else(|| DispatchError::UnknownEntity(E::NAME.to_owned()))?;
-                    let page = dispatcher.query(ty, &query).await?;
-                    let records = page
-                        .items
-                        .into_iter()
-                        .map(|(_, r)| E::deserialize(r.value))
-                        .collect::<Result<Vec<E>, _>>()
-                        .map_err(|e| {
-                            DispatchError::Event(starmodel_core::EventError::Corrupt {
-                                entity: E::NAME.to_owned(),
-                                reason: e.to_string(),
-                            })
-                        })?;
-                    Ok(render(&records).into_string())
-                })
-            }),
+            render: Render::List(render),
+        }
+    }
+
+    /// A record view of `E`: one record drawn by `render`.
+    pub(crate) fn record<E: Entity>(name: &'static str, render: fn(&E) -> Markup) -> Self {
+        let render: RecordRenderFn = Arc::new(move |dispatcher: Arc<Dispatcher>, id| {
+            Box::pin(async move {
+                let ty = entity_type::<E>(&dispatcher)?;
+                let Some(record) = ty.store().load(&ty.key(id)).await? else {
+                    return Ok(String::new());
+                };
+                let entity = E::deserialize(record.value).map_err(|e| corrupt::<E>(&e))?;
+                Ok(render(&entity).into_string())
+            })
+        });
+        Self {
+            name,
+            entity: E::NAME,
+            render: Render::Record(render),
         }
     }
 }
 
-/// Wraps a view's inner HTML in its element: the id the patches target, and the
-/// signal telling the page's live stream to follow the view.
-pub(crate) fn wrap(name: &str, inner: &str) -> Markup {
-    let signals = serde_json::json!({ "starmodel": { "views": { name: true } } }).to_string();
-    html! { div id=(name) "data-signals"=(signals) { (PreEscaped(inner)) } }
-}
-
+/// One rendered fragment and the channel carrying it to the pages showing it.
 struct ViewState {
-    def: ViewDef,
+    /// The fragment's element id.
+    element: String,
+    /// The `data-signals` JSON that registers it with the page's live stream.
+    signals: String,
+    entity: &'static str,
+    render: ListRenderFn,
     tx: watch::Sender<Latest>,
-    /// Bumped on every change of the entity.
+    /// Bumped on every change of what the view shows.
     generation: AtomicU64,
     /// A render task runs.
     rendering: AtomicBool,
 }
 
-/// Every registered view and its channel.
+impl ViewState {
+    fn new(element: String, signals: String, entity: &'static str, render: ListRenderFn) -> Self {
+        Self {
+            element,
+            signals,
+            entity,
+            render,
+            tx: watch::channel(None).0,
+            generation: AtomicU64::new(1),
+            rendering: AtomicBool::new(false),
+        }
+    }
+
+    /// The fragment around `inner`: its element id and the signal telling the
+    /// page's live stream to follow it.
+    fn wrap(&self, inner: &str) -> Markup {
+        html! { div id=(self.element) "data-signals"=(self.signals) { (PreEscaped(inner)) } }
+    }
+}
+
+/// Every registered view and the channels of the record views pages show.
 #[derive(Default)]
 pub(crate) struct Views {
-    views: HashMap<&'static str, Arc<ViewState>>,
+    lists: HashMap<&'static str, Arc<ViewState>>,
+    records: HashMap<&'static str, (&'static str, RecordRenderFn)>,
+    /// Record view channels by view name and record id, while pages show them.
+    shown: RwLock<HashMap<(&'static str, EntityId), Arc<ViewState>>>,
     dispatcher: OnceLock<Weak<Dispatcher>>,
 }
 
 impl Views {
     pub(crate) fn new(defs: Vec<ViewDef>) -> Self {
-        let views = defs
-            .into_iter()
-            .map(|def| {
-                (
-                    def.name,
-                    Arc::new(ViewState {
-                        def,
-                        tx: watch::channel(None).0,
-                        generation: AtomicU64::new(1),
-                        rendering: AtomicBool::new(false),
-                    }),
-                )
-            })
-            .collect();
-        Self {
-            views,
-            dispatcher: OnceLock::new(),
+        let mut views = Self::default();
+        for def in defs {
+            match def.render {
+                Render::List(render) => {
+                    let signals = json!({"starmodel": {"views": {def.name: true}}}).to_string();
+                    let state = ViewState::new(def.name.to_owned(), signals, def.entity, render);
+                    views.lists.insert(def.name, Arc::new(state));
+                }
+                Render::Record(render) => {
+                    views.records.insert(def.name, (def.entity, render));
+                }
+            }
         }
+        views
     }
 
     pub(crate) fn set_dispatcher(&self, dispatcher: &Arc<Dispatcher>) {
         let _ = self.dispatcher.set(Arc::downgrade(dispatcher));
     }
 
-    /// Renders view `name` now (for a page being served), wrapped in its element.
+    fn dispatcher(&self) -> Option<Arc<Dispatcher>> {
+        self.dispatcher.get().and_then(Weak::upgrade)
+    }
+
+    /// A fresh state of record view `name` for record `id`.
+    fn record_state(&self, name: &str, id: &EntityId) -> Option<(&'static str, ViewState)> {
+        let (&name, (entity, render)) = self.records.get_key_value(name)?;
+        let (render, bound) = (render.clone(), id.clone());
+        let signals = json!({"starmodel": {"records": {name: {id.as_str(): true}}}}).to_string();
+        let state = ViewState::new(
+            format!("{name}-{id}"),
+            signals,
+            entity,
+            Arc::new(move |d| render(d, bound.clone())),
+        );
+        Some((name, state))
+    }
+
+    /// The state of list view `name`, or of record view `name` for `id` (created
+    /// on first use); `None` for an unknown view.
+    fn state(&self, name: &str, id: Option<&EntityId>) -> Option<Arc<ViewState>> {
+        let Some(id) = id else {
+            return self.lists.get(name).cloned();
+        };
+        let (name, fresh) = self.record_state(name, id)?;
+        let key = (name, id.clone());
+        if let Some(state) = self
+            .shown
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+        {
+            return Some(state.clone());
+        }
+        let mut shown = self.shown.write().unwrap_or_else(PoisonError::into_inner);
+        // Forget the channels nobody watches any more.
+        shown.retain(|_, s| s.tx.receiver_count() > 0);
+        Some(shown.entry(key).or_insert_with(|| Arc::new(fresh)).clone())
+    }
+
+    /// Renders list view `name` (or record view `name` for `id`) now, for a page
+    /// being served, in its element.
     pub(crate) async fn render_now(
         &self,
         name: &str,
+        id: Option<&EntityId>,
         dispatcher: Arc<Dispatcher>,
     ) -> Option<Result<Markup, DispatchError>> {
-        let view = self.views.get(name)?;
+        let state = match id {
+            None => self.lists.get(name)?.clone(),
+            // Not registered as shown: the page's stream does that.
+            Some(id) => Arc::new(self.record_state(name, id)?.1),
+        };
         Some(
-            (view.def.render)(dispatcher)
+            (state.render)(dispatcher)
                 .await
-                .map(|inner| wrap(name, &inner)),
+                .map(|inner| state.wrap(&inner)),
         )
     }
 
-    /// A receiver of view `name`'s frames, rendered fresh first (the page's stream
-    /// starts from the current records).
+    /// A receiver of the frames of list view `name` (or record view `name` for
+    /// `id`), rendered fresh first: the page's stream starts from the current
+    /// records. `None` for an unknown view.
     pub(crate) async fn subscribe(
         &self,
         name: &str,
+        id: Option<&EntityId>,
     ) -> Option<Result<watch::Receiver<Latest>, DispatchError>> {
-        let view = self.views.get(name)?.clone();
-        let rx = view.tx.subscribe();
-        let dispatcher = self.dispatcher.get()?.upgrade()?;
-        let generation = view.generation.load(Ordering::SeqCst);
+        let state = self.state(name, id)?;
+        let rx = state.tx.subscribe();
+        let dispatcher = self.dispatcher()?;
+        let generation = state.generation.load(Ordering::SeqCst);
         Some(
-            render_into(&view, dispatcher, generation)
+            render_into(&state, dispatcher, generation)
                 .await
                 .map(|()| rx),
         )
     }
 
-    /// An instance of `entity` changed: views following it render again, once
-    /// per burst of changes, if anybody watches them.
-    pub(crate) fn changed(&self, entity: &str) {
-        for view in self.views.values().filter(|v| v.def.entity == entity) {
-            view.generation.fetch_add(1, Ordering::SeqCst);
-            if view.tx.receiver_count() == 0 {
-                continue;
+    /// Instance `id` of `entity` changed (`None`: anything may have): the views
+    /// showing it render again, once per burst of changes, if anybody watches.
+    pub(crate) fn changed(&self, entity: &str, id: Option<&EntityId>) {
+        let Some(dispatcher) = self.dispatcher() else {
+            return;
+        };
+        for view in self.lists.values().filter(|v| v.entity == entity) {
+            schedule(view, &dispatcher);
+        }
+        let shown = self.shown.read().unwrap_or_else(PoisonError::into_inner);
+        for ((_, shown_id), view) in &*shown {
+            if view.entity == entity && id.is_none_or(|id| id == shown_id) {
+                schedule(view, &dispatcher);
             }
-            if view.rendering.swap(true, Ordering::SeqCst) {
-                // The running task sees the new generation and renders again.
-                continue;
-            }
-            let Some(dispatcher) = self.dispatcher.get().and_then(Weak::upgrade) else {
-                view.rendering.store(false, Ordering::SeqCst);
-                return;
-            };
-            let view = view.clone();
-            tokio::spawn(async move {
-                loop {
-                    let generation = view.generation.load(Ordering::SeqCst);
-                    if let Err(e) = render_into(&view, dispatcher.clone(), generation).await {
-                        tracing::warn!(view = view.def.name, error = %e, "live view render failed");
-                    }
-                    view.rendering.store(false, Ordering::SeqCst);
-                    // A change that came in while rendering, and found the flag
-                    // still set, is ours to render.
-                    if view.generation.load(Ordering::SeqCst) == generation
-                        || view.rendering.swap(true, Ordering::SeqCst)
-                    {
-                        return;
-                    }
-                }
-            });
         }
     }
 
     /// Every view anybody watches renders again (after missed bus messages).
     pub(crate) fn refresh_all(&self) {
-        let entities: Vec<&'static str> = self.views.values().map(|v| v.def.entity).collect();
+        let mut entities: Vec<&'static str> = self.lists.values().map(|v| v.entity).collect();
+        entities.extend(self.records.values().map(|(entity, _)| *entity));
+        entities.dedup();
         for entity in entities {
-            self.changed(entity);
+            self.changed(entity, None);
         }
     }
 
-    /// Ends every view's streams (shutdown).
+    /// Wakes every view's streams (shutdown: they see the hub closed and end).
     pub(crate) fn close(&self) {
-        for view in self.views.values() {
+        for view in self.lists.values() {
+            view.tx.send_replace(None);
+        }
+        for view in self
+            .shown
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+        {
             view.tx.send_replace(None);
         }
     }
+}
+
+/// Renders `view` again soon, unless nobody watches it; a burst of changes
+/// while it renders ends in one more render.
+fn schedule(view: &Arc<ViewState>, dispatcher: &Arc<Dispatcher>) {
+    view.generation.fetch_add(1, Ordering::SeqCst);
+    if view.tx.receiver_count() == 0 || view.rendering.swap(true, Ordering::SeqCst) {
+        // Nobody to tell, or the running task sees the new generation.
+        return;
+    }
+    let (view, dispatcher) = (view.clone(), dispatcher.clone());
+    tokio::spawn(async move {
+        loop {
+            let generation = view.generation.load(Ordering::SeqCst);
+            if let Err(e) = render_into(&view, dispatcher.clone(), generation).await {
+                tracing::warn!(view = view.element, error = %e, "live view render failed");
+            }
+            view.rendering.store(false, Ordering::SeqCst);
+            // A change that came in while rendering, and found the flag still
+            // set, is ours to render.
+            if view.generation.load(Ordering::SeqCst) == generation
+                || view.rendering.swap(true, Ordering::SeqCst)
+            {
+                return;
+            }
+        }
+    });
 }
 
 /// Renders `view` as of `generation` and offers the frame: it replaces the
@@ -213,8 +340,8 @@ async fn render_into(
     dispatcher: Arc<Dispatcher>,
     generation: u64,
 ) -> Result<(), DispatchError> {
-    let inner = (view.def.render)(dispatcher).await?;
-    let html = wrap(view.def.name, &inner).into_string();
+    let inner = (view.render)(dispatcher).await?;
+    let html = view.wrap(&inner).into_string();
     let bytes = PatchElements::new(html).to_bytes().unwrap_or_default();
     let frame = Frame {
         version: generation,

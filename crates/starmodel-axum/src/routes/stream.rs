@@ -40,6 +40,9 @@ impl Drop for Pending {
     }
 }
 
+/// The most views one stream follows; further ones are ignored.
+const MAX_VIEWS: usize = 256;
+
 pub(super) async fn open(ctx: Arc<AppContext>, req: Request) -> Response {
     let datastar = starmodel_datastar::is_datastar_request(req.headers());
     let signals = match starmodel_datastar::read_signals(&Method::GET, req.uri().query(), b"") {
@@ -99,13 +102,30 @@ pub(super) async fn open(ctx: Arc<AppContext>, req: Request) -> Response {
         }
     }
     let mut receivers = pending.take();
-    // Views the page shows: `{"starmodel": {"views": {"todo-list": true}}}`.
-    let views = signals
-        .get("starmodel")
+    // Views the page shows: `{"starmodel": {"views": {"todos": true},
+    // "records": {"todo-card": {"<id>": true}}}}`.
+    let mut views: Vec<(String, Option<EntityId>)> = Vec::new();
+    let shown = signals.get("starmodel");
+    if let Some(lists) = shown
         .and_then(|s| s.get("views"))
-        .and_then(|v| v.as_object());
-    for name in views.into_iter().flat_map(|v| v.keys()) {
-        match ctx.hub.views.subscribe(name).await {
+        .and_then(|v| v.as_object())
+    {
+        views.extend(lists.keys().map(|name| (name.clone(), None)));
+    }
+    if let Some(records) = shown
+        .and_then(|s| s.get("records"))
+        .and_then(|v| v.as_object())
+    {
+        for (name, ids) in records {
+            for id in ids.as_object().into_iter().flat_map(|ids| ids.keys()) {
+                views.push((name.clone(), Some(EntityId::new(id.as_str()))));
+            }
+        }
+    }
+    // A page shows a handful; a request naming thousands is not a page.
+    views.truncate(MAX_VIEWS);
+    for (name, id) in &views {
+        match ctx.hub.views.subscribe(name, id.as_ref()).await {
             None => {}
             Some(Ok(rx)) => receivers.push(rx),
             Some(Err(e)) => {
