@@ -15,6 +15,8 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use serde_json::{Number, Value};
 use sha2::{Digest, Sha256};
 
@@ -31,8 +33,9 @@ use crate::{EntityId, EntityKey};
 /// 1. each instance is encoded as the JSON array `[id, value]` in canonical form:
 ///    no whitespace, object keys sorted by their bytes, strings escaped as
 ///    `serde_json` does, and numbers written one way per value — a number with an
-///    integral value (whether stored as `1` or `1.0`) as a plain integer (`1`),
-///    any other as Rust's shortest round-trip exponent form (`1.5e0`, `1e-7`);
+///    integral value (whether stored as `1` or `1.0`) as a plain integer (`1`;
+///    negative zero as `-0`, so a store that drops its sign is caught), any other
+///    as Rust's shortest round-trip exponent form (`1.5e0`, `1e-7`);
 /// 2. each encoding is hashed with SHA-256;
 /// 3. the instances are ordered by the bytes of their id (not by the store's own
 ///    order, which may follow a collation or numeric ids) and their digests
@@ -81,6 +84,9 @@ pub struct CopyOptions {
     /// How many instances are read per page (default 500): bounds the memory the
     /// copy holds besides one id and digest per instance.
     pub page_size: usize,
+    /// How many imports run at once (default 8): a server database takes them on
+    /// separate connections.
+    pub concurrency: usize,
 }
 
 impl Default for CopyOptions {
@@ -88,6 +94,7 @@ impl Default for CopyOptions {
         CopyOptions {
             prune: false,
             page_size: 500,
+            concurrency: 8,
         }
     }
 }
@@ -230,6 +237,7 @@ async fn copy_entity(
     let (mut count, mut copied, mut unchanged) = (0, 0, 0);
     let mut pages = Pages::new(from, entity, options.page_size);
     while let Some(page) = pages.next().await.map_err(failed)? {
+        let mut writes = Vec::new();
         for (id, record) in page {
             count += 1;
             let same = held
@@ -237,11 +245,33 @@ async fn copy_entity(
                 .is_some_and(|h| h == (record.version, digest(&id, &record.value)));
             if same {
                 unchanged += 1;
-                continue;
+            } else {
+                writes.push((EntityKey::new(entity, id), record));
             }
-            let key = EntityKey::new(entity, id);
-            to.import(&key, &record).await.map_err(failed)?;
-            copied += 1;
+        }
+        // Each import stands alone, so a failure leaves whole instances behind and
+        // the rerun writes the rest. After a failure no import starts, and those
+        // under way finish rather than being dropped halfway.
+        let mut queue = writes.iter();
+        let mut running = FuturesUnordered::new();
+        let mut error = None;
+        loop {
+            while error.is_none() && running.len() < options.concurrency.max(1) {
+                let Some((key, record)) = queue.next() else {
+                    break;
+                };
+                running.push(to.import(key, record));
+            }
+            match running.next().await {
+                Some(Ok(())) => copied += 1,
+                Some(Err(e)) => {
+                    error.get_or_insert(e);
+                }
+                None => break,
+            }
+        }
+        if let Some(e) = error {
+            return Err(failed(e));
         }
     }
 
@@ -384,8 +414,8 @@ fn write_string(out: &mut Vec<u8>, s: &str) {
     let _ = serde_json::to_writer(&mut *out, s);
 }
 
-/// One text per numeric value: integral values as integers, others in Rust's
-/// shortest round-trip exponent form.
+/// One text per numeric value: integral values as integers (`-0` for negative
+/// zero), others in Rust's shortest round-trip exponent form.
 fn canonical_number(n: &Number) -> String {
     if let Some(i) = n.as_i64() {
         return i.to_string();
@@ -396,6 +426,9 @@ fn canonical_number(n: &Number) -> String {
     let f = n.as_f64().unwrap_or(f64::NAN);
     // Every integral f64 below 2^127 in magnitude converts to i128 exactly.
     const LIMIT: f64 = 170_141_183_460_469_231_731_687_303_715_884_105_728.0;
+    if f == 0.0 && f.is_sign_negative() {
+        return "-0".to_owned();
+    }
     if f.is_finite() && f.fract() == 0.0 && f.abs() < LIMIT {
         return (f as i128).to_string();
     }
@@ -415,11 +448,25 @@ mod tests {
 
     const ENTITY: &str = "item";
 
+    /// Floats whose text takes 17 digits or an extreme exponent to read back.
+    const FLOATS: [f64; 9] = [
+        47.376_948_999_999_996,
+        0.1 + 0.2,
+        1.0 / 3.0,
+        f64::MAX,
+        f64::MIN_POSITIVE,
+        5e-324,
+        2.225_073_858_507_201e-308,
+        9_007_199_254_740_993.0,
+        -123_456_789.123_456_78,
+    ];
+
     fn value(i: usize) -> Value {
         json!({
             "id": format!("{i:04}"),
             "n": i,
             "ratio": i as f64 / 8.0,
+            "float": FLOATS[i % FLOATS.len()],
             "name": format!("item «{i}» \"quoted\""),
             "tags": {"even": i % 2 == 0, "list": [i, null]},
         })
@@ -454,7 +501,8 @@ mod tests {
         };
         assert_eq!(text(json!(1.0)), "1");
         assert_eq!(text(json!(1)), "1");
-        assert_eq!(text(json!(-0.0)), "0");
+        assert_eq!(text(json!(0.0)), "0");
+        assert_eq!(text(json!(-0.0)), "-0");
         assert_eq!(text(json!(1.5)), "1.5e0");
         assert_eq!(text(json!(1e16)), "10000000000000000");
         assert_eq!(text(json!(1e300)), "1e300");
@@ -563,6 +611,7 @@ mod tests {
         let options = CopyOptions {
             prune: true,
             page_size: 4,
+            ..CopyOptions::default()
         };
         let report = copy(&from, &to, &[ENTITY], options).await.unwrap();
         let e = &report.entities[0];
@@ -613,11 +662,12 @@ mod tests {
         }
 
         async fn import(&self, key: &EntityKey, record: &Record) -> Result<(), StoreError> {
-            let left = self.budget.load(Ordering::SeqCst);
-            if left == 0 {
+            let taken = self
+                .budget
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |b| b.checked_sub(1));
+            if taken.is_err() {
                 return Err(StoreError::Unavailable("connection lost".into()));
             }
-            self.budget.store(left - 1, Ordering::SeqCst);
             self.inner.import(key, record).await
         }
     }
