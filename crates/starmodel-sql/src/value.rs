@@ -34,7 +34,8 @@ fn null(kind: ColumnKind, dialect: Dialect) -> SqlValue {
         (K::Float, _) => SqlValue::Double(None),
         (K::Bool, _) => SqlValue::Bool(None),
         (K::Uuid, Dialect::Postgres) => SqlValue::Uuid(None),
-        (K::Timestamp, Dialect::Postgres | Dialect::MySql) => SqlValue::ChronoDateTimeUtc(None),
+        (K::Timestamp, Dialect::Postgres) => SqlValue::ChronoDateTimeUtc(None),
+        (K::Timestamp, Dialect::MySql) => SqlValue::ChronoDateTime(None),
         (K::Json, Dialect::Postgres | Dialect::MySql) => SqlValue::Json(None),
         _ => SqlValue::String(None),
     }
@@ -87,7 +88,11 @@ pub(crate) fn to_sql(
                 Dialect::Sqlite => {
                     SqlValue::String(Some(Box::new(at.format(SQLITE_TIMESTAMP).to_string())))
                 }
-                _ => SqlValue::ChronoDateTimeUtc(Some(Box::new(at))),
+                Dialect::Postgres => SqlValue::ChronoDateTimeUtc(Some(Box::new(at))),
+                // sqlx sends a `DateTime<Utc>` to MySQL typed TIMESTAMP, whose range
+                // ends in 1970 and 2038: MariaDB stores NULL outside it. A naive UTC
+                // time goes as DATETIME, the column's type, with its full range.
+                Dialect::MySql => SqlValue::ChronoDateTime(Some(Box::new(at.naive_utc()))),
             }
         }
         K::Json => match dialect {
