@@ -1,6 +1,7 @@
-//! The load generator: keep-alive HTTP/1.1 connections, each starting its own
-//! session with `GET /counter`, then posting the counter's `increment` event
-//! back to back with the headers and body the Datastar client sends.
+//! The load generator: keep-alive HTTP/1.1 connections posting one event back to
+//! back with the headers and body the Datastar client sends: the session
+//! counter's `increment` (each connection first starts its own session with
+//! `GET /counter`), or a record's `bump`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -39,6 +40,69 @@ where
 /// The signals the counter's page sends with every event.
 const SIGNALS: &str = r#"{"counter":{"count":0,"update_count":0}}"#;
 
+/// The event every connection posts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Workload {
+    /// `POST /counter/increment?amount=1` in a session of the connection's own;
+    /// the answer is a `datastar-patch-signals` event.
+    Counter,
+    /// `POST /item/{id}/bump?by=1` on rows `0..rows` as [`Rows`] says; the answer
+    /// is an empty event stream (record entities are live through views).
+    Bump {
+        /// How many rows exist.
+        rows: usize,
+        /// Which of them each connection bumps.
+        spread: Rows,
+    },
+}
+
+/// Which rows the connections of a [`Workload::Bump`] hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rows {
+    /// Connection `c` of `n` cycles through rows `c, c + n, c + 2n, …` below
+    /// `rows`: no two connections ever write the same row (with `n <= rows`).
+    Own,
+    /// Every connection bumps row 0: all writes contend for one row.
+    Hot,
+}
+
+impl Workload {
+    /// The path of request `k` of connection `c` of `n`.
+    fn path(self, c: usize, n: usize, k: usize) -> String {
+        match self {
+            Workload::Counter => "/counter/increment?amount=1".to_owned(),
+            Workload::Bump {
+                spread: Rows::Hot, ..
+            } => "/item/0/bump?by=1".to_owned(),
+            Workload::Bump {
+                rows,
+                spread: Rows::Own,
+            } => {
+                let per_connection = (rows / n).max(1);
+                let id = (c + n * (k % per_connection)) % rows.max(1);
+                format!("/item/{id}/bump?by=1")
+            }
+        }
+    }
+
+    /// The signals sent with each event.
+    fn signals(self) -> &'static str {
+        match self {
+            Workload::Counter => SIGNALS,
+            // A page listing records has no signals of its own.
+            Workload::Bump { .. } => "{}",
+        }
+    }
+
+    /// Whether `body` is the answer this event must get.
+    fn expects(self, body: &[u8]) -> bool {
+        match self {
+            Workload::Counter => body.starts_with(b"event: datastar-patch-signals\n"),
+            Workload::Bump { .. } => body.is_empty(),
+        }
+    }
+}
+
 /// How one run is driven.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct LoadConfig {
@@ -56,38 +120,66 @@ pub(crate) struct LoadResult {
     /// Latency of every request that started and finished in the measured
     /// window, in microseconds.
     pub(crate) latencies_us: Vec<u32>,
+    /// Requests answered as expected, warm-up and all: every event the server
+    /// says it ran.
+    pub(crate) answered: u64,
     /// Failed requests (each ends its connection).
     pub(crate) errors: u64,
     /// What the first failure was.
     pub(crate) first_error: Option<String>,
 }
 
-/// Drives the server at `addr` with `config`, measuring from `measure_from` (the
-/// end of the warm-up), and collects every connection's latencies. A failure
-/// stops all connections: a run with errors is not a measurement.
-pub(crate) async fn run(addr: SocketAddr, config: LoadConfig, measure_from: Instant) -> LoadResult {
+/// What one connection did.
+#[derive(Default)]
+struct Tally {
+    latencies_us: Vec<u32>,
+    answered: u64,
+}
+
+/// Drives the server at `addr` with `workload` and `config`, measuring from
+/// `measure_from` (the end of the warm-up), and collects every connection's
+/// latencies. A failure stops all connections: a run with errors is not a
+/// measurement. Every request has been answered when this returns.
+pub(crate) async fn run(
+    addr: SocketAddr,
+    workload: Workload,
+    config: LoadConfig,
+    measure_from: Instant,
+) -> LoadResult {
     let until = measure_from + config.duration;
     let stop = Arc::new(AtomicBool::new(false));
-    let tasks: Vec<_> = (0..config.connections)
-        .map(|_| {
+    let n = config.connections;
+    let tasks: Vec<_> = (0..n)
+        .map(|c| {
             let stop = stop.clone();
             tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                let outcome = connection(addr, measure_from, until, &stop, &mut latencies).await;
+                let mut tally = Tally::default();
+                let client = Client {
+                    workload,
+                    c,
+                    n,
+                    measure_from,
+                    until,
+                };
+                let outcome = client.connection(addr, &stop, &mut tally).await;
                 if outcome.is_err() {
                     stop.store(true, Ordering::Relaxed);
                 }
-                (latencies, outcome)
+                (tally, outcome)
             })
         })
         .collect();
     let mut result = LoadResult::default();
     for task in tasks {
-        let (latencies, outcome) = match task.await {
+        let (tally, outcome) = match task.await {
             Ok(done) => done,
-            Err(e) => (Vec::new(), Err(format!("connection task failed: {e}"))),
+            Err(e) => (
+                Tally::default(),
+                Err(format!("connection task failed: {e}")),
+            ),
         };
-        result.latencies_us.extend(latencies);
+        result.latencies_us.extend(tally.latencies_us);
+        result.answered += tally.answered;
         if let Err(e) = outcome {
             result.errors += 1;
             result.first_error.get_or_insert(e);
@@ -96,69 +188,97 @@ pub(crate) async fn run(addr: SocketAddr, config: LoadConfig, measure_from: Inst
     result
 }
 
-async fn connection(
-    addr: SocketAddr,
+/// Connection `c` of `n`.
+struct Client {
+    workload: Workload,
+    c: usize,
+    n: usize,
     measure_from: Instant,
     until: Instant,
-    stop: &AtomicBool,
-    latencies: &mut Vec<u32>,
-) -> Result<(), String> {
-    let mut sender = connect(addr).await?;
-    let host = HeaderValue::from_str(&addr.to_string()).map_err(|e| e.to_string())?;
-    let cookie = start_session(&mut sender, &host).await?;
+}
 
-    while Instant::now() < until && !stop.load(Ordering::Relaxed) {
-        let request = Request::builder()
-            .method(Method::POST)
-            .uri("/counter/increment?amount=1")
-            .header(HOST, host.clone())
-            .header("datastar-request", "true")
-            .header(CONTENT_TYPE, "application/json")
-            .header(ACCEPT, "text/event-stream")
-            .header(COOKIE, cookie.clone())
-            .body(Full::new(Bytes::from_static(SIGNALS.as_bytes())))
-            .map_err(|e| e.to_string())?;
-        sender
-            .ready()
-            .await
-            .map_err(|e| format!("connection closed: {e}"))?;
-        let sent = Instant::now();
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|e| format!("request failed: {e}"))?;
-        let (parts, body) = response.into_parts();
-        let body = body
-            .collect()
-            .await
-            .map_err(|e| format!("response body: {e}"))?
-            .to_bytes();
-        let done = Instant::now();
-        if parts.status != StatusCode::OK {
-            return Err(format!(
-                "status {}: {}",
-                parts.status,
-                String::from_utf8_lossy(&body)
-            ));
+impl Client {
+    async fn connection(
+        &self,
+        addr: SocketAddr,
+        stop: &AtomicBool,
+        tally: &mut Tally,
+    ) -> Result<(), String> {
+        let Client {
+            workload,
+            c,
+            n,
+            measure_from,
+            until,
+        } = *self;
+        let mut sender = connect(addr).await?;
+        let host = HeaderValue::from_str(&addr.to_string()).map_err(|e| e.to_string())?;
+        let cookie = match workload {
+            Workload::Counter => Some(start_session(&mut sender, &host).await?),
+            Workload::Bump { .. } => None,
+        };
+
+        let mut k = 0;
+        while Instant::now() < until && !stop.load(Ordering::Relaxed) {
+            let mut request = Request::builder()
+                .method(Method::POST)
+                .uri(workload.path(c, n, k))
+                .header(HOST, host.clone())
+                .header("datastar-request", "true")
+                .header(CONTENT_TYPE, "application/json")
+                .header(ACCEPT, "text/event-stream");
+            if let Some(cookie) = &cookie {
+                request = request.header(COOKIE, cookie.clone());
+            }
+            let request = request
+                .body(Full::new(Bytes::from_static(workload.signals().as_bytes())))
+                .map_err(|e| e.to_string())?;
+            k += 1;
+            sender
+                .ready()
+                .await
+                .map_err(|e| format!("connection closed: {e}"))?;
+            let sent = Instant::now();
+            let response = sender
+                .send_request(request)
+                .await
+                .map_err(|e| format!("request failed: {e}"))?;
+            let (parts, body) = response.into_parts();
+            let body = body
+                .collect()
+                .await
+                .map_err(|e| format!("response body: {e}"))?
+                .to_bytes();
+            let done = Instant::now();
+            if parts.status != StatusCode::OK {
+                return Err(format!(
+                    "status {}: {}",
+                    parts.status,
+                    String::from_utf8_lossy(&body)
+                ));
+            }
+            let content_type = parts.headers.get(CONTENT_TYPE);
+            if content_type.is_none_or(|v| v != "text/event-stream") {
+                return Err(format!(
+                    "content-type {content_type:?}, not text/event-stream"
+                ));
+            }
+            if !workload.expects(&body) {
+                return Err(format!(
+                    "unexpected body for {workload:?}: {:?}",
+                    String::from_utf8_lossy(&body)
+                ));
+            }
+            tally.answered += 1;
+            if sent >= measure_from && done <= until {
+                let us = done.duration_since(sent).as_micros();
+                tally
+                    .latencies_us
+                    .push(u32::try_from(us).unwrap_or(u32::MAX));
+            }
         }
-        let content_type = parts.headers.get(CONTENT_TYPE);
-        if content_type.is_none_or(|v| v != "text/event-stream") {
-            return Err(format!(
-                "content-type {content_type:?}, not text/event-stream"
-            ));
-        }
-        if !body.starts_with(b"event: datastar-patch-signals\n") {
-            return Err(format!(
-                "body is not a patch-signals event: {}",
-                String::from_utf8_lossy(&body)
-            ));
-        }
-        if sent >= measure_from && done <= until {
-            let us = done.duration_since(sent).as_micros();
-            latencies.push(u32::try_from(us).unwrap_or(u32::MAX));
-        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// `GET /counter`, returning the `name=value` pair of the session cookie it sets.
@@ -191,4 +311,35 @@ async fn start_session(
         .await
         .map_err(|e| format!("GET /counter body: {e}"))?;
     Ok(cookie)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn own_rows_are_disjoint_and_hot_rows_are_one() {
+        let own = Workload::Bump {
+            rows: 1000,
+            spread: Rows::Own,
+        };
+        let n = 64;
+        let mut seen = HashSet::new();
+        for c in 0..n {
+            let mine: HashSet<_> = (0..100).map(|k| own.path(c, n, k)).collect();
+            // 1000 / 64 rows each, visited in turn.
+            assert_eq!(mine.len(), 15, "connection {c}");
+            assert!(mine.is_disjoint(&seen), "connection {c} shares a row");
+            seen.extend(mine);
+        }
+        assert!(seen.contains("/item/0/bump?by=1") && seen.contains("/item/959/bump?by=1"));
+        assert!(!seen.contains("/item/960/bump?by=1"));
+        let hot = Workload::Bump {
+            rows: 1000,
+            spread: Rows::Hot,
+        };
+        assert_eq!(hot.path(7, n, 3), "/item/0/bump?by=1");
+    }
 }

@@ -65,25 +65,70 @@
 //! printed and written to `target/bench/fanout.json`; the exit status is a
 //! failure when any stream failed to open, broke, or missed a change.
 //! `fanout --smoke` runs 50 streams and 2 rounds and prints the JSON instead.
+//!
+//! # SQL: committed events per second on a record entity
+//!
+//! ```sh
+//! DATABASE_URL_POSTGRES=postgres://postgres@127.0.0.1:5432/test \
+//!     cargo run --release -p starmodel-bench -- sql [--duration 10] [--connections 64] [--no-hot]
+//! ```
+//!
+//! The claim: at least 10,000 committed events/s on SQLite on a 2-core machine.
+//! A record entity `Item { id: i64, count: i64 }` with `#[event] fn bump(&mut
+//! self, by: Option<i64>)`; the connections post `POST /item/{id}/bump?by=1`
+//! (Datastar headers, `{}` signals) as the foundation mode does, to, in order
+//! (each server a child process, `serve-sql-raw` / `serve-sql <store>`):
+//!
+//! 1. **raw axum** answering what StarModel answers (a 200 empty event stream:
+//!    record entities are live through views, not signals), reading the id and
+//!    the body;
+//! 2. StarModel with `Item` on the **memory** store, on **SQLite** (a fresh
+//!    temporary file; the store sets WAL and `synchronous=NORMAL`), and on
+//!    **PostgreSQL** (a fresh database `sm_bench_<random>` created through
+//!    `DATABASE_URL_POSTGRES` and dropped after the run; without the variable
+//!    these runs are skipped with a notice);
+//! 3. the same stores with every connection on one **hot** row (lock
+//!    contention; `--no-hot` leaves these out);
+//! 4. **raw axum** again.
+//!
+//! Each StarModel server makes its tables and writes rows 0..1000 (count 0)
+//! through the store before it announces its address. In the first pass
+//! connection `c` of `n` cycles through its own rows `c, c + n, …`, so no two
+//! connections write one row; in the hot pass all write row 0. After each run
+//! the server is killed, then the table is read back with SQL on a connection
+//! of the benchmark's own: the sum of the counts must equal the events answered
+//! 200 over the whole run (warm-up included), the sum of versions 1000 more, and
+//! all 1000 rows must be there, or the benchmark fails; an event answered but
+//! not committed would show. (The memory store dies with its server, which
+//! lists its totals at `GET /bench/totals` first.) The table gives each run's
+//! events/s in the measured window, p50/p99/max latency, server CPU µs per event,
+//! the ratio to the raw runs' mean and the committed count, and is written to
+//! `target/bench/sql.json`. `sql --smoke` (1 s runs, 4 connections) prints the
+//! JSON instead; the harness's test runs it.
 
 mod fanout;
 mod fanout_report;
 mod load;
 mod report;
 mod servers;
+mod sql;
+mod sql_db;
+mod sql_report;
+mod sql_servers;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use load::LoadConfig;
+use load::{LoadConfig, Workload};
 use report::{Report, RunSummary};
 use servers::{Server, ServerProcess};
 
 type BoxError = Box<dyn std::error::Error>;
 
 const USAGE: &str = "usage: starmodel-bench [--duration SECONDS] [--connections N] [--smoke]\n       \
-                     starmodel-bench fanout [--streams N[,N...]] [--rounds R] [--smoke]";
+                     starmodel-bench fanout [--streams N[,N...]] [--rounds R] [--smoke]\n       \
+                     starmodel-bench sql [--duration SECONDS] [--connections N] [--no-hot] [--smoke]";
 
 #[derive(Debug)]
 struct Options {
@@ -156,7 +201,8 @@ fn main() -> ExitCode {
     let outcome = match server {
         Some(server) => {
             let addr = args.nth(1).unwrap_or_else(|| "127.0.0.1:0".to_owned());
-            runtime.block_on(server.serve(&addr))
+            let store = args.next();
+            runtime.block_on(server.serve(&addr, store.as_deref()))
         }
         None if args.peek().is_some_and(|a| a == "fanout") => {
             match fanout::parse_args(args.skip(1)) {
@@ -164,6 +210,10 @@ fn main() -> ExitCode {
                 Err(usage) => Err(usage.into()),
             }
         }
+        None if args.peek().is_some_and(|a| a == "sql") => match sql::parse_args(args.skip(1)) {
+            Ok(options) => runtime.block_on(sql::bench(options)),
+            Err(usage) => Err(usage.into()),
+        },
         None => match parse_args(args) {
             Ok(options) => runtime.block_on(bench(options)),
             Err(usage) => Err(usage.into()),
@@ -191,7 +241,7 @@ async fn bench(options: Options) -> Result<(), BoxError> {
         let process = ServerProcess::spawn(server)?;
         let measure_from = Instant::now() + config.warmup;
         let cpu = tokio::spawn(server_cpu(process.id(), measure_from, config.duration));
-        let result = load::run(process.addr(), config, measure_from).await;
+        let result = load::run(process.addr(), Workload::Counter, config, measure_from).await;
         let server_cpu = if result.errors == 0 {
             cpu.await.ok().flatten()
         } else {

@@ -84,6 +84,13 @@ pub(crate) enum Server {
     FanoutRaw,
     /// A StarModel application with the global [`Tally`] and its live stream.
     FanoutStarModel,
+    /// Plain axum answering `POST /item/{id}/bump` as StarModel does: the floor
+    /// for the SQL benchmark.
+    SqlRaw,
+    /// A StarModel application with the record entity
+    /// [`Item`](crate::sql_servers::Item) in the store named by the argument after
+    /// the address (`memory`, or a database URL).
+    Sql,
 }
 
 impl Server {
@@ -94,14 +101,16 @@ impl Server {
             Server::StarModel => "serve-starmodel",
             Server::FanoutRaw => "serve-fanout-raw",
             Server::FanoutStarModel => "serve-fanout",
+            Server::SqlRaw => "serve-sql-raw",
+            Server::Sql => "serve-sql",
         }
     }
 
     /// The server's short name, as the report gives it.
     pub(crate) fn label(self) -> &'static str {
         match self {
-            Server::Raw | Server::FanoutRaw => "raw",
-            Server::StarModel | Server::FanoutStarModel => "starmodel",
+            Server::Raw | Server::FanoutRaw | Server::SqlRaw => "raw",
+            Server::StarModel | Server::FanoutStarModel | Server::Sql => "starmodel",
         }
     }
 
@@ -112,14 +121,26 @@ impl Server {
             Server::StarModel,
             Server::FanoutRaw,
             Server::FanoutStarModel,
+            Server::SqlRaw,
+            Server::Sql,
         ]
         .into_iter()
         .find(|s| s.subcommand() == name)
     }
 
-    /// Binds `addr`, prints the bound address on stdout and serves until killed.
-    pub(crate) async fn serve(self, addr: &str) -> Result<(), Box<dyn std::error::Error>> {
+    /// Binds `addr`, gets ready (a [`Server::Sql`] opens `store` and fills it),
+    /// prints the bound address on stdout and serves until killed.
+    pub(crate) async fn serve(
+        self,
+        addr: &str,
+        store: Option<&str>,
+    ) -> Result<(), Box<dyn std::error::Error>> {
         let listener = TcpListener::bind(addr).await?;
+        // The rows exist before the load generator learns the address.
+        let sql_app = match (self, store) {
+            (Server::Sql, Some(store)) => Some(crate::sql_servers::starmodel_app(store).await?),
+            _ => None,
+        };
         println!("{}", listener.local_addr()?);
         match self {
             Server::Raw => axum::serve(listener, raw_router()).await?,
@@ -144,6 +165,18 @@ impl Server {
                     .entity::<Tally>()
                     .build()?
                     .serve_with_shutdown(listener, std::future::pending())
+                    .await?;
+            }
+            Server::SqlRaw => {
+                axum::serve(
+                    listener,
+                    crate::sql_servers::raw_router().into_make_service(),
+                )
+                .await?;
+            }
+            Server::Sql => {
+                let app = sql_app.ok_or("serve-sql needs a store after the address")?;
+                app.serve_with_shutdown(listener, std::future::pending())
                     .await?;
             }
         }
@@ -250,8 +283,14 @@ impl ServerProcess {
     /// Re-executes this binary as `server` on an ephemeral loopback port and
     /// waits for the address it bound.
     pub(crate) fn spawn(server: Server) -> std::io::Result<Self> {
+        Self::spawn_with(server, &[])
+    }
+
+    /// [`spawn`](Self::spawn) with more arguments after the address.
+    pub(crate) fn spawn_with(server: Server, more: &[&str]) -> std::io::Result<Self> {
         let mut child = Command::new(std::env::current_exe()?)
             .args([server.subcommand(), "127.0.0.1:0"])
+            .args(more)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .spawn()?;

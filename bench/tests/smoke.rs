@@ -62,3 +62,76 @@ fn every_stream_receives_every_change() {
     let comparisons = report["comparisons"].as_array().expect("comparisons");
     assert!(comparisons[0]["ratio"].as_f64().is_some_and(|r| r > 0.0));
 }
+
+/// `sql --smoke`: every store answers every event and then holds exactly the
+/// events it answered (SQL stores read back from the database after the server
+/// was killed). PostgreSQL runs when `DATABASE_URL_POSTGRES` is set.
+#[test]
+fn every_answered_event_is_committed() {
+    let postgres = std::env::var("DATABASE_URL_POSTGRES").is_ok_and(|u| !u.is_empty());
+    if !postgres {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("DATABASE_URL_POSTGRES is not set: CI runs the PostgreSQL benchmark too");
+        }
+        eprintln!("notice: DATABASE_URL_POSTGRES is not set; the sql smoke run skips PostgreSQL");
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_starmodel-bench"))
+        .args(["sql", "--smoke"])
+        .output()
+        .expect("the benchmark binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "sql smoke run failed: {stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("the sql smoke run prints its report as json ({e}): {stderr}"));
+    let runs = report["runs"].as_array().expect("a list of runs");
+    let names: Vec<_> = runs.iter().filter_map(|r| r["name"].as_str()).collect();
+    let expected: &[&str] = if postgres {
+        &[
+            "raw axum #1",
+            "memory",
+            "sqlite",
+            "postgres",
+            "memory hot",
+            "sqlite hot",
+            "postgres hot",
+            "raw axum #2",
+        ]
+    } else {
+        &[
+            "raw axum #1",
+            "memory",
+            "sqlite",
+            "memory hot",
+            "sqlite hot",
+            "raw axum #2",
+        ]
+    };
+    assert_eq!(names, expected);
+    assert_eq!(
+        report["skipped"].is_null(),
+        postgres,
+        "{}",
+        report["skipped"]
+    );
+    for run in runs {
+        assert_eq!(run["errors"], 0, "{run}");
+        assert!(run["requests"].as_u64().is_some_and(|n| n > 0), "{run}");
+        let answered = run["answered"].as_u64().expect("answered events");
+        assert!(answered >= run["requests"].as_u64().unwrap(), "{run}");
+        if run["backend"].is_null() {
+            assert!(run["committed"].is_null(), "{run}");
+            continue;
+        }
+        // The benchmark checks this itself and fails; the report must agree.
+        let committed = &run["committed"];
+        assert_eq!(committed["rows"], 1000, "{run}");
+        assert_eq!(committed["count"].as_u64(), Some(answered), "{run}");
+        assert_eq!(
+            committed["versions"].as_u64(),
+            Some(1000 + answered),
+            "{run}"
+        );
+        assert!(run["ratio"].as_f64().is_some_and(|r| r > 0.0), "{run}");
+    }
+    assert!(report["sqlite_meets_target"].is_boolean());
+}
