@@ -25,6 +25,23 @@ pub fn key_column(schema: &Schema) -> &'static str {
 
 /// The name of the index the store keeps on `field`: `{table}_{field}_key` when
 /// unique, else `{table}_{field}_idx`.
+///
+/// ```
+/// use starmodel_core::entity::{Field, FieldType, Schema};
+/// use starmodel_sql::{Dialect, ddl};
+/// static FIELDS: [Field; 2] = [
+///     Field { id: true, unique: true, ..Field::new("id", "String", FieldType::Text) },
+///     Field { unique: true, ..Field::new("email", "String", FieldType::Text) },
+/// ];
+/// static USER: Schema = Schema { name: "user", fields: &FIELDS, api: false, admin: false };
+/// assert_eq!(ddl::index_name(&USER, &FIELDS[1]), "user_email_key");
+/// assert_eq!(ddl::key_column(&USER), "id");
+/// assert!(!ddl::has_index(&FIELDS[0]), "the id is the primary key");
+/// assert_eq!(
+///     ddl::create_index(&USER, &FIELDS[1], Dialect::Postgres).unwrap(),
+///     r#"CREATE UNIQUE INDEX IF NOT EXISTS "user_email_key" ON "user" ("email")"#,
+/// );
+/// ```
 pub fn index_name(schema: &Schema, field: &Field) -> String {
     let suffix = if field.unique { "key" } else { "idx" };
     format!("{}_{}_{suffix}", schema.name, field.name)

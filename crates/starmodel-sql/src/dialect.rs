@@ -119,6 +119,15 @@ pub enum ColumnKind {
 
 impl ColumnKind {
     /// How `field` is stored.
+    ///
+    /// ```
+    /// use starmodel_core::entity::{Field, FieldType};
+    /// use starmodel_sql::ColumnKind;
+    /// let at = Field::new("at", "DateTime<Utc>", FieldType::DateTime);
+    /// assert_eq!(ColumnKind::of(&at), ColumnKind::Timestamp);
+    /// let day = Field::new("day", "NaiveDate", FieldType::DateTime);
+    /// assert_eq!(ColumnKind::of(&day), ColumnKind::Text);
+    /// ```
     pub fn of(field: &Field) -> Self {
         match field.ty {
             FieldType::Integer => Self::Integer,

@@ -35,9 +35,6 @@ pub(crate) struct Statements {
     /// Every non-key column, the version, the key.
     #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
     pub(crate) update: String,
-    /// `update`, then the version the row must still have.
-    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
-    pub(crate) update_if_version: String,
     /// The key.
     #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
     pub(crate) delete: String,
@@ -46,6 +43,46 @@ pub(crate) struct Statements {
     pub(crate) delete_if_version: String,
     /// Every row, ordered by key.
     pub(crate) select_all: String,
+    /// SQLite's statements that also check or report the connection's view of the
+    /// database (see `backend::sqlite`); empty on other dialects.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+    pub(crate) sqlite: SqliteStatements,
+}
+
+/// `(SELECT data_version …)` changes when another connection commits;
+/// `total_changes()` counts the rows this connection changed.
+const SQLITE_STATE: &str = "(SELECT data_version FROM pragma_data_version()), total_changes()";
+
+/// SQLite statements that detect writes made behind a cached row's back.
+#[derive(Debug, Default)]
+pub(crate) struct SqliteStatements {
+    /// The connection's `(data_version, total_changes)`.
+    pub(crate) state: String,
+    /// `insert`, returning the state before it.
+    pub(crate) insert_returning_state: String,
+    /// `update`, then the version the row must still have; returning the state
+    /// before it.
+    pub(crate) update_returning_state: String,
+    /// `update`, then the version the row must still have and the state the row
+    /// was cached in.
+    pub(crate) update_if_state: String,
+    /// `delete_if_version`, then the state the row was cached in.
+    pub(crate) delete_if_state: String,
+}
+
+impl SqliteStatements {
+    fn new(insert: &str, update_if_version: &str, delete_if_version: &str) -> Self {
+        let returning = format!(" RETURNING {SQLITE_STATE}");
+        let unchanged = " AND (SELECT data_version FROM pragma_data_version()) = ? \
+                         AND total_changes() = ?";
+        Self {
+            state: format!("SELECT {SQLITE_STATE}"),
+            insert_returning_state: format!("{insert}{returning}"),
+            update_returning_state: format!("{update_if_version}{returning}"),
+            update_if_state: format!("{update_if_version}{unchanged}"),
+            delete_if_state: format!("{delete_if_version}{unchanged}"),
+        }
+    }
 }
 
 /// What the store knows of one attached entity.
@@ -261,16 +298,24 @@ impl Statements {
             .from(Ident(table))
             .order_by(Ident(key), Order::Asc);
 
+        let insert = insert.build_any(builder).0;
+        let update_if_version = update_if_version.build_any(builder).0;
+        let delete_if_version = delete_if_version.build_any(builder).0;
+        let sqlite = if dialect == Dialect::Sqlite {
+            SqliteStatements::new(&insert, &update_if_version, &delete_if_version)
+        } else {
+            SqliteStatements::default()
+        };
         Self {
             select: select.build_any(builder).0,
             select_for_update: select_for_update.build_any(builder).0,
-            insert: insert.build_any(builder).0,
+            insert,
             upsert: upsert.build_any(builder).0,
             update: update.build_any(builder).0,
-            update_if_version: update_if_version.build_any(builder).0,
             delete: delete.build_any(builder).0,
-            delete_if_version: delete_if_version.build_any(builder).0,
+            delete_if_version,
             select_all: select_all.build_any(builder).0,
+            sqlite,
         }
     }
 }

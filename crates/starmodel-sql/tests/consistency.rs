@@ -21,6 +21,7 @@ on_every_backend!(
     failed_events_leave_the_row_as_it_was,
     taken_unique_value_is_a_conflict_naming_the_field,
     reserved_words_work_as_entity_and_field_names,
+    writes_beside_the_store_are_seen_by_the_next_event,
 );
 
 const TASKS: usize = 8;
@@ -327,4 +328,68 @@ async fn two_sqlite_stores_on_one_file_lose_no_update() {
         assert_eq!(record.value["count"], json!(total));
         assert_eq!(record.version, total + 1);
     }
+}
+
+/// Raw SQL through the store's own connections and imports change rows behind the
+/// events' back; the next event must start from what the database holds.
+async fn writes_beside_the_store_are_seen_by_the_next_event(backend: Backend) {
+    let Some(db) = fresh(backend).await else {
+        return;
+    };
+    let d = dispatcher(vec![entity::<Tally>(&db).await]);
+    let one = EntityId::new("1");
+    let none = input("tally", &[]);
+    let count = |outcome: starmodel_core::EventOutcome| {
+        let record = outcome.record.unwrap();
+        (record.value["count"].as_i64().unwrap(), record.version)
+    };
+    d.dispatch(
+        "tally",
+        "open",
+        one.clone(),
+        &input("tally", &[("id", "1")]),
+    )
+    .await
+    .unwrap();
+    let out = d
+        .dispatch("tally", "increment", one.clone(), &none)
+        .await
+        .unwrap();
+    assert_eq!(count(out), (1, 2));
+
+    let changed = db
+        .store
+        .pool()
+        .execute("UPDATE tally SET count = 100, _version = 7 WHERE id = 1")
+        .await
+        .unwrap();
+    assert_eq!(changed, 1);
+    let out = d
+        .dispatch("tally", "increment", one.clone(), &none)
+        .await
+        .unwrap();
+    assert_eq!(count(out), (101, 8));
+
+    let key = EntityKey::new("tally", "1");
+    let imported = Record {
+        version: 50,
+        value: json!({"id": 1, "count": 500}),
+    };
+    db.store.import(&key, &imported).await.unwrap();
+    let out = d
+        .dispatch("tally", "increment", one.clone(), &none)
+        .await
+        .unwrap();
+    assert_eq!(count(out), (501, 51));
+
+    db.store
+        .pool()
+        .execute("DELETE FROM tally WHERE id = 1")
+        .await
+        .unwrap();
+    let gone = d
+        .dispatch("tally", "increment", one.clone(), &none)
+        .await
+        .unwrap_err();
+    assert!(matches!(gone, DispatchError::NotFound { .. }), "{gone}");
 }

@@ -31,6 +31,21 @@ pub(crate) fn gave_up(key: &EntityKey) -> StoreError {
 
 /// The connections of a [`SqlStore`](crate::SqlStore), for running your own SQL
 /// next to it.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use starmodel_sql::{SqlPool, SqlStore};
+/// let store = SqlStore::connect("sqlite::memory:").await.unwrap();
+/// store.pool().execute("CREATE TABLE notes (body TEXT)").await.unwrap();
+/// if let SqlPool::Sqlite(pools) = store.pool() {
+///     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM notes")
+///         .fetch_one(&pools.reader)
+///         .await
+///         .unwrap();
+///     assert_eq!(n, 0);
+/// }
+/// # });
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum SqlPool {

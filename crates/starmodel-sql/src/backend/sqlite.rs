@@ -5,9 +5,20 @@
 //! has the version read (`UPDATE … WHERE _version = ?`), or, for a new row, an
 //! `INSERT` that fails if the key appeared meanwhile. Either miss starts over. The
 //! single writer connection serializes this process's writes, so misses only happen
-//! when another process writes the same file, and an event costs two statements.
+//! when another process writes the same file.
+//!
+//! Every statement is a trip to sqlx's SQLite worker thread, which costs more than
+//! the statement itself, so the rows this connection wrote last are kept in a
+//! [`RowCache`]: the next write of such a row skips the read and runs one
+//! `UPDATE` guarded by the connection's view of the database — its `data_version`
+//! (changed by any other connection's commit) and its `total_changes()` (changed by
+//! anything else written through this connection). A guard that fails drops the
+//! cache and the write starts over from a read, so the cache is never trusted after
+//! a write it did not see.
 
+use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use sea_query::{Value as SqlValue, Values};
@@ -31,6 +42,8 @@ use crate::value;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connections reading while the writer writes.
 const READERS: u32 = 4;
+/// Rows the writer remembers; past this the cache starts afresh.
+const CACHED_ROWS: usize = 10_000;
 
 /// The reader and writer pools of a SQLite database (the same pool for an
 /// in-memory database, which lives as long as its one connection).
@@ -40,6 +53,50 @@ pub struct SqlitePools {
     pub reader: SqlitePool,
     /// Runs every write (and DDL); one connection.
     pub writer: SqlitePool,
+    cache: Arc<Mutex<RowCache>>,
+}
+
+/// The writer connection's `(data_version, total_changes())`.
+type ConnState = (i64, i64);
+
+/// Rows as the writer connection last wrote them, valid while its state is still
+/// `state`.
+#[derive(Debug, Default)]
+struct RowCache {
+    state: Option<ConnState>,
+    rows: HashMap<EntityKey, Record>,
+}
+
+impl RowCache {
+    /// Takes the row of `key` out, with the state it is valid in.
+    fn take(&mut self, key: &EntityKey) -> Option<(Record, ConnState)> {
+        let state = self.state?;
+        self.rows.remove(key).map(|r| (r, state))
+    }
+
+    /// Remembers `record`, written when the connection had `state`; a new state
+    /// means another write happened since the other rows were cached.
+    fn keep(&mut self, key: &EntityKey, record: Record, state: ConnState) {
+        if self.state != Some(state) || self.rows.len() >= CACHED_ROWS {
+            self.rows.clear();
+            self.state = Some(state);
+        }
+        self.rows.insert(key.clone(), record);
+    }
+
+    /// After one row changed through a statement this cache ran.
+    fn advance(&mut self, state: ConnState) -> ConnState {
+        let next = (state.0, state.1 + 1);
+        if self.state == Some(state) {
+            self.state = Some(next);
+        }
+        next
+    }
+
+    fn clear(&mut self) {
+        self.rows.clear();
+        self.state = None;
+    }
 }
 
 pub(crate) async fn connect(url: &str) -> Result<SqlitePools, StoreError> {
@@ -50,7 +107,10 @@ pub(crate) async fn connect(url: &str) -> Result<SqlitePools, StoreError> {
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(BUSY_TIMEOUT);
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    // A SQLite connection is a file handle: pinging it before each use (sqlx's
+    // default) would cost a trip to its worker thread per statement.
     let writer = SqlitePoolOptions::new()
+        .test_before_acquire(false)
         .max_connections(1)
         .min_connections(1)
         .idle_timeout(None)
@@ -62,14 +122,20 @@ pub(crate) async fn connect(url: &str) -> Result<SqlitePools, StoreError> {
         return Ok(SqlitePools {
             reader: writer.clone(),
             writer,
+            cache: Arc::default(),
         });
     }
     let reader = SqlitePoolOptions::new()
+        .test_before_acquire(false)
         .max_connections(READERS)
         .connect_with(options)
         .await
         .map_err(store_error)?;
-    Ok(SqlitePools { reader, writer })
+    Ok(SqlitePools {
+        reader,
+        writer,
+        cache: Arc::default(),
+    })
 }
 
 fn decode(row: &SqliteRow, table: &TableInfo) -> Result<(EntityId, Record), StoreError> {
@@ -129,6 +195,10 @@ pub(crate) async fn load(
     Ok(row.map(|r| decode(&r, table)).transpose()?.map(|(_, r)| r))
 }
 
+fn cache(pools: &SqlitePools) -> std::sync::MutexGuard<'_, RowCache> {
+    pools.cache.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 pub(crate) async fn update(
     pools: &SqlitePools,
     table: &TableInfo,
@@ -138,8 +208,16 @@ pub(crate) async fn update(
     let id = key.id.as_str();
     let key_value = table.key_value(id)?;
     let mut conn = pools.writer.acquire().await.map_err(store_error)?;
+    let cached = cache(pools).take(key);
+    if let Some((record, state)) = cached {
+        match cached_attempt(&mut conn, pools, table, key, &key_value, record, state, f).await {
+            Ok(Some(outcome)) => return Ok(outcome),
+            Ok(None) | Err(DbFailure::KeyTaken | DbFailure::Retry) => cache(pools).clear(),
+            Err(DbFailure::Fail(e)) => return Err(e),
+        }
+    }
     for _ in 0..MAX_ATTEMPTS {
-        match attempt(&mut conn, table, id, &key_value, f).await {
+        match attempt(&mut conn, pools, table, key, &key_value, f).await {
             Ok(Some(outcome)) => return Ok(outcome),
             Ok(None) | Err(DbFailure::KeyTaken | DbFailure::Retry) => {}
             Err(DbFailure::Fail(e)) => return Err(e),
@@ -148,16 +226,85 @@ pub(crate) async fn update(
     Err(gave_up(key))
 }
 
+/// The write of a cached row: no read, one guarded statement. `Ok(None)` when
+/// the guard failed (something else wrote since) and the caller must start over.
+#[allow(clippy::too_many_arguments)]
+async fn cached_attempt(
+    conn: &mut SqliteConnection,
+    pools: &SqlitePools,
+    table: &TableInfo,
+    key: &EntityKey,
+    key_value: &SqlValue,
+    record: Record,
+    state: ConnState,
+    f: &mut UpdateFn<'_>,
+) -> Result<Option<UpdateOutcome>, DbFailure> {
+    let fail = |e| classify(e, table);
+    let guard = [
+        SqlValue::BigInt(Some(state.0)),
+        SqlValue::BigInt(Some(state.1)),
+    ];
+    let written = match f(Some(&record)) {
+        Mutation::Keep => {
+            // Nothing to write, but the record handed out must be current.
+            let now: ConnState = sqlx::query_as(&table.sql.sqlite.state)
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(fail)?;
+            if now != state {
+                return Ok(None);
+            }
+            cache(pools).keep(key, record.clone(), state);
+            return Ok(Some(UpdateOutcome::Unchanged(Some(record))));
+        }
+        Mutation::Delete => {
+            let mut params = vec![key_value.clone(), version_value(record.version)];
+            params.extend(guard);
+            let done = sqlx::query_with(&table.sql.sqlite.delete_if_state, args(params))
+                .execute(&mut *conn)
+                .await
+                .map_err(fail)?;
+            if done.rows_affected() == 0 {
+                return Ok(None);
+            }
+            cache(pools).advance(state);
+            return Ok(Some(UpdateOutcome::Deleted));
+        }
+        Mutation::Put(value) => {
+            let version = record.version + 1;
+            let mut params = table
+                .update_values(key.id.as_str(), &value, version)
+                .map_err(DbFailure::Fail)?;
+            params.push(version_value(record.version));
+            params.extend(guard);
+            let done = sqlx::query_with(&table.sql.sqlite.update_if_state, args(params))
+                .execute(&mut *conn)
+                .await
+                .map_err(fail)?;
+            if done.rows_affected() == 0 {
+                return Ok(None);
+            }
+            Record { version, value }
+        }
+    };
+    let mut cache = cache(pools);
+    let next = cache.advance(state);
+    cache.keep(key, written.clone(), next);
+    Ok(Some(UpdateOutcome::Written(written)))
+}
+
 /// One read-decide-write round; `Ok(None)` when another process changed the row
 /// in between.
 async fn attempt(
     conn: &mut SqliteConnection,
+    pools: &SqlitePools,
     table: &TableInfo,
-    id: &str,
+    key: &EntityKey,
     key_value: &SqlValue,
     f: &mut UpdateFn<'_>,
 ) -> Result<Option<UpdateOutcome>, DbFailure> {
     let fail = |e| classify(e, table);
+    let id = key.id.as_str();
     let row = sqlx::query_with(&table.sql.select, args(vec![key_value.clone()]))
         .fetch_optional(&mut *conn)
         .await
@@ -166,7 +313,7 @@ async fn attempt(
         Some(row) => Some(decode(&row, table).map_err(DbFailure::Fail)?.1),
         None => None,
     };
-    let written = match (f(current.as_ref()), &current) {
+    let (written, state): (Record, Option<ConnState>) = match (f(current.as_ref()), &current) {
         (Mutation::Keep, _) => return Ok(Some(UpdateOutcome::Unchanged(current))),
         (Mutation::Delete, None) => return Ok(Some(UpdateOutcome::Deleted)),
         (Mutation::Delete, Some(old)) => {
@@ -181,11 +328,11 @@ async fn attempt(
             let params = table
                 .insert_values(id, &value, 1)
                 .map_err(DbFailure::Fail)?;
-            sqlx::query_with(&table.sql.insert, args(params))
-                .execute(&mut *conn)
+            let state = sqlx::query_as_with(&table.sql.sqlite.insert_returning_state, args(params))
+                .fetch_optional(&mut *conn)
                 .await
                 .map_err(fail)?;
-            Record { version: 1, value }
+            (Record { version: 1, value }, state)
         }
         (Mutation::Put(value), Some(old)) => {
             let version = old.version + 1;
@@ -193,16 +340,22 @@ async fn attempt(
                 .update_values(id, &value, version)
                 .map_err(DbFailure::Fail)?;
             params.push(version_value(old.version));
-            let done = sqlx::query_with(&table.sql.update_if_version, args(params))
-                .execute(&mut *conn)
+            let state = sqlx::query_as_with(&table.sql.sqlite.update_returning_state, args(params))
+                .fetch_optional(&mut *conn)
                 .await
                 .map_err(fail)?;
-            if done.rows_affected() == 0 {
+            if state.is_none() {
                 return Ok(None);
             }
-            Record { version, value }
+            (Record { version, value }, state)
         }
     };
+    if let Some(state) = state {
+        // The state reported is the one before this write, which changed one row.
+        let mut cache = cache(pools);
+        let next = cache.advance(state);
+        cache.keep(key, written.clone(), next);
+    }
     Ok(Some(UpdateOutcome::Written(written)))
 }
 
