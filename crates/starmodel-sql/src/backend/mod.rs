@@ -23,6 +23,11 @@ pub(crate) const MAX_ATTEMPTS: usize = 64;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) const POOL_SIZE: u32 = 16;
 
+/// How long a request waits for a free PostgreSQL or MySQL connection before it
+/// answers 503: long enough to ride out a burst, short enough to shed a backlog.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub(crate) fn gave_up(key: &EntityKey) -> StoreError {
     StoreError::Unavailable(format!(
         "`{key}` kept changing under this write; gave up after {MAX_ATTEMPTS} attempts"

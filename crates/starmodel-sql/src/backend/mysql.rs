@@ -3,23 +3,36 @@
 //! so that locking a missing row takes no gap lock: two first writes of one key
 //! then meet on the primary key (the loser starts over) instead of deadlocking.
 
+use std::str::FromStr;
+
 use sea_query::{Value as SqlValue, Values};
 use sea_query_binder::SqlxValues;
 use serde_json::Value;
-use sqlx::mysql::{MySqlPool, MySqlPoolOptions, MySqlRow};
-use sqlx::{Executor, MySqlConnection, Row};
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions, MySqlRow};
+use sqlx::{ConnectOptions, Connection, Executor, MySqlConnection, Row};
 use starmodel_core::store::UpdateFn;
 use starmodel_core::{EntityId, EntityKey, Mutation, Record, StoreError, UpdateOutcome};
 
-use super::{MAX_ATTEMPTS, POOL_SIZE, gave_up};
+use super::{ACQUIRE_TIMEOUT, MAX_ATTEMPTS, POOL_SIZE, gave_up};
 use crate::dialect::ColumnKind;
 use crate::error::{DbFailure, classify, store_error};
 use crate::table::TableInfo;
 use crate::value;
 
 pub(crate) async fn connect(url: &str) -> Result<MySqlPool, StoreError> {
+    let options = MySqlConnectOptions::from_str(url).map_err(store_error)?;
+    // The pool retries a refused connection until its acquire timeout; one plain
+    // connection first makes a wrong URL or a server that is down fail at once.
+    options
+        .connect()
+        .await
+        .map_err(store_error)?
+        .close()
+        .await
+        .ok();
     MySqlPoolOptions::new()
         .max_connections(POOL_SIZE)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .after_connect(|conn, _| {
             Box::pin(async move {
                 conn.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
@@ -27,7 +40,7 @@ pub(crate) async fn connect(url: &str) -> Result<MySqlPool, StoreError> {
                 Ok(())
             })
         })
-        .connect(url)
+        .connect_with(options)
         .await
         .map_err(store_error)
 }

@@ -1,24 +1,37 @@
 //! PostgreSQL: each update is one transaction holding the row's lock
 //! (`SELECT … FOR UPDATE`) while the event runs.
 
+use std::str::FromStr;
+
 use sea_query::{Value as SqlValue, Values};
 use sea_query_binder::SqlxValues;
 use serde_json::Value;
-use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
-use sqlx::{PgConnection, Row};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::{ConnectOptions, Connection, PgConnection, Row};
 use starmodel_core::store::UpdateFn;
 use starmodel_core::{EntityId, EntityKey, Mutation, Record, StoreError, UpdateOutcome};
 
-use super::{MAX_ATTEMPTS, POOL_SIZE, gave_up};
+use super::{ACQUIRE_TIMEOUT, MAX_ATTEMPTS, POOL_SIZE, gave_up};
 use crate::dialect::ColumnKind;
 use crate::error::{DbFailure, classify, store_error};
 use crate::table::TableInfo;
 use crate::value;
 
 pub(crate) async fn connect(url: &str) -> Result<PgPool, StoreError> {
+    let options = PgConnectOptions::from_str(url).map_err(store_error)?;
+    // The pool retries a refused connection until its acquire timeout; one plain
+    // connection first makes a wrong URL or a server that is down fail at once.
+    options
+        .connect()
+        .await
+        .map_err(store_error)?
+        .close()
+        .await
+        .ok();
     PgPoolOptions::new()
         .max_connections(POOL_SIZE)
-        .connect(url)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_with(options)
         .await
         .map_err(store_error)
 }
