@@ -11,42 +11,12 @@
 // are written to stderr, to diagnose a failure from the log alone.
 
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
-import { chromium } from 'playwright-core';
+import { BASE_URL, STREAM_PATH, launch, log, screenshot } from './support.mjs';
 
-const BASE_URL = process.env.STARMODEL_BASE_URL;
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const STREAM_PATH = '/_starmodel/stream';
 // How soon a change must show in another tab: a functional deadline, not a benchmark.
 const LIVE_DEADLINE_MS = 1000;
-
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const TARGET_DIR = process.env.CARGO_TARGET_DIR
-  ? resolve(process.env.CARGO_TARGET_DIR)
-  : join(REPO_ROOT, 'target');
-
-const SESSION = '#session-counter';
-const GLOBAL = '#global-counter';
-
-const START = Date.now();
-const log = (line) => {
-  const ms = String(Date.now() - START).padStart(6);
-  process.stderr.write(`+${ms}ms ${line}\n`);
-};
 
 /** Opens `/counter` in a new tab of `context`, labelled `label` in the log. */
 async function openCounter(context, label) {
@@ -149,8 +119,7 @@ describe('/counter in headless Chromium', { timeout: 120_000 }, () => {
 
   before(async () => {
     assert.ok(BASE_URL, 'STARMODEL_BASE_URL names the showcase to test');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
-    log(`browser: ${CHROMIUM} ${browser.version()}; showcase: ${BASE_URL}`);
+    browser = await launch();
     one = await browser.newContext();
     tabA = await openCounter(one, 'A');
     tabB = await openCounter(one, 'B');
@@ -161,10 +130,7 @@ describe('/counter in headless Chromium', { timeout: 120_000 }, () => {
     try {
       const page = tabA ?? tabB;
       if (page && !page.isClosed()) {
-        const dir = join(TARGET_DIR, 'browser');
-        mkdirSync(dir, { recursive: true });
-        await page.screenshot({ path: join(dir, 'counter.png'), fullPage: true });
-        log(`screenshot: ${join(dir, 'counter.png')}`);
+        await screenshot(page, 'counter');
       }
     } finally {
       await browser.close();

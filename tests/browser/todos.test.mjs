@@ -9,39 +9,12 @@
 //     STARMODEL_BASE_URL=http://127.0.0.1:5001 node --test tests/browser/todos.test.mjs
 
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
-import { chromium } from 'playwright-core';
+import { BASE_URL, STREAM_PATH, launch, log, screenshot } from './support.mjs';
 
-const BASE_URL = process.env.STARMODEL_BASE_URL;
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const STREAM_PATH = '/_starmodel/stream';
 // How soon a change must show in another tab: a functional deadline, not a benchmark.
 const LIVE_DEADLINE_MS = 2000;
-
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const TARGET_DIR = process.env.CARGO_TARGET_DIR
-  ? resolve(process.env.CARGO_TARGET_DIR)
-  : join(REPO_ROOT, 'target');
-
-const START = Date.now();
-const log = (line) => {
-  const ms = String(Date.now() - START).padStart(6);
-  process.stderr.write(`+${ms}ms ${line}\n`);
-};
 
 /** Opens `/todos` in a new tab of `context` and waits for its live stream. */
 async function openTodos(context, label) {
@@ -119,7 +92,7 @@ describe('/todos in headless Chromium', { timeout: 120_000 }, () => {
 
   before(async () => {
     assert.ok(BASE_URL, 'STARMODEL_BASE_URL names the showcase to test');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+    browser = await launch();
     // Two browser contexts: two visitors with sessions of their own.
     alice = await openTodos(await browser.newContext(), 'alice');
     bob = await openTodos(await browser.newContext(), 'bob');
@@ -129,9 +102,7 @@ describe('/todos in headless Chromium', { timeout: 120_000 }, () => {
     if (!browser) return;
     try {
       if (alice && !alice.isClosed()) {
-        const dir = join(TARGET_DIR, 'browser');
-        mkdirSync(dir, { recursive: true });
-        await alice.screenshot({ path: join(dir, 'todos.png'), fullPage: true });
+        await screenshot(alice, 'todos');
       }
     } finally {
       await browser.close();
