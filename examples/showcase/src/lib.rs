@@ -25,7 +25,9 @@ pub async fn app(data_dir: &Path) -> Result<StarModel, starmodel::core::StoreErr
     })?;
     let url = std::env::var("DATABASE_URL")
         .unwrap_or_else(|_| format!("sqlite://{}", data_dir.join("showcase.db").display()));
-    let sql = SqlStore::connect(&url).await?;
+    // Schema changes become reviewed SQL files beside the code (applied on start).
+    let migrations = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let sql = SqlStore::connect(&url).await?.migrations_dir(migrations);
     let memory = MemoryStore::builder()
         .snapshot(data_dir.join("snapshot.json"))
         .snapshot_interval(Duration::from_secs(2))
