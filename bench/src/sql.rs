@@ -81,12 +81,12 @@ pub(crate) fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Optio
 #[derive(Debug, Clone, Copy)]
 struct Step {
     backend: Option<Backend>,
-    rows: Rows,
+    spread: Rows,
 }
 
 impl Step {
     fn name(self, raw_pass: usize) -> String {
-        match (self.backend, self.rows) {
+        match (self.backend, self.spread) {
             (None, _) => format!("raw axum #{raw_pass}"),
             (Some(b), Rows::Own) => b.name().to_owned(),
             (Some(b), Rows::Hot) => format!("{} hot", b.name()),
@@ -103,7 +103,7 @@ fn plan(hot: bool, postgres: bool) -> Vec<Step> {
     }
     let raw = Step {
         backend: None,
-        rows: Rows::Own,
+        spread: Rows::Own,
     };
     let mut steps = vec![raw];
     let spreads: &[Rows] = if hot {
@@ -111,10 +111,10 @@ fn plan(hot: bool, postgres: bool) -> Vec<Step> {
     } else {
         &[Rows::Own]
     };
-    for &rows in spreads {
+    for &spread in spreads {
         steps.extend(backends.iter().map(|&b| Step {
             backend: Some(b),
-            rows,
+            spread,
         }));
     }
     steps.push(raw);
@@ -196,7 +196,7 @@ async fn measure(
     };
     let workload = Workload::Bump {
         rows: ROWS,
-        spread: step.rows,
+        spread: step.spread,
     };
     let measure_from = Instant::now() + config.warmup;
     let cpu = tokio::spawn(crate::server_cpu(
@@ -240,7 +240,7 @@ async fn measure(
     Ok(SqlRun {
         summary,
         backend: step.backend,
-        rows: step.rows,
+        spread: step.spread,
         answered,
         committed,
         ratio: 0.0,

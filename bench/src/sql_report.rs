@@ -18,9 +18,10 @@ pub(crate) struct SqlRun {
     pub(crate) summary: RunSummary,
     /// The store; `None` for raw axum.
     pub(crate) backend: Option<Backend>,
-    /// Which rows the connections bump.
+    /// Which rows the connections bump: `own` (a set per connection) or `hot`
+    /// (all on one).
     #[serde(serialize_with = "rows_name")]
-    pub(crate) rows: Rows,
+    pub(crate) spread: Rows,
     /// Events answered 200 over the whole run, warm-up included.
     pub(crate) answered: u64,
     /// What the store holds afterwards (read with SQL from the database once the
@@ -79,7 +80,7 @@ impl SqlReport {
         }
         let sqlite_meets_target = runs
             .iter()
-            .find(|r| r.backend == Some(Backend::Sqlite) && r.rows == Rows::Own)
+            .find(|r| r.backend == Some(Backend::Sqlite) && r.spread == Rows::Own)
             .map(|r| r.summary.req_per_s >= SQLITE_TARGET);
         Self {
             connections: config.connections,
@@ -118,7 +119,7 @@ impl SqlReport {
                 "\nsqlite: {} committed events/s (target >= {}): {}\n",
                 self.runs
                     .iter()
-                    .find(|r| r.backend == Some(Backend::Sqlite) && r.rows == Rows::Own)
+                    .find(|r| r.backend == Some(Backend::Sqlite) && r.spread == Rows::Own)
                     .map_or(0.0, |r| r.summary.req_per_s)
                     .round(),
                 self.sqlite_target,
