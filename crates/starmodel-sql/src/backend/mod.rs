@@ -117,10 +117,7 @@ impl SqlPool {
     pub async fn close(&self) {
         match self {
             #[cfg(feature = "sqlite")]
-            Self::Sqlite(p) => {
-                p.reader.close().await;
-                p.writer.close().await;
-            }
+            Self::Sqlite(p) => p.close().await,
             #[cfg(feature = "postgres")]
             Self::Postgres(p) => p.close().await,
             #[cfg(feature = "mysql")]

@@ -1,11 +1,16 @@
-//! SQLite: a one-connection writer pool and a reader pool over one WAL file.
+//! SQLite: one connection of the store's own for its writes, a reader pool, and a
+//! one-connection writer pool for everything else that writes (migrations, your
+//! own SQL), over one WAL file.
 //!
 //! Writes never hold a transaction open across the event: the row is read, the
 //! event runs, and the write is one statement that only applies if the row still
 //! has the version read (`UPDATE … WHERE _version = ?`), or, for a new row, an
 //! `INSERT` that fails if the key appeared meanwhile. Either miss starts over. The
-//! single writer connection serializes this process's writes, so misses only happen
-//! when another process writes the same file.
+//! store's one write connection serializes this process's events, so misses only
+//! happen when another process (or connection) writes the same rows.
+//!
+//! The write connection is not pooled because sqlx pings every connection given
+//! back to a pool, which would double the trips per write.
 //!
 //! Every statement is a trip to sqlx's SQLite worker thread, which costs more than
 //! the statement itself, so the rows this connection wrote last are kept in a
@@ -24,11 +29,12 @@ use std::time::Duration;
 use sea_query::{Value as SqlValue, Values};
 use sea_query_binder::SqlxValues;
 use serde_json::Value;
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{Row, SqliteConnection};
+use sqlx::{ConnectOptions, Connection, Row, Sqlite, SqliteConnection};
 use starmodel_core::store::UpdateFn;
 use starmodel_core::{EntityId, EntityKey, Mutation, Record, StoreError, UpdateOutcome};
 
@@ -51,9 +57,60 @@ const CACHED_ROWS: usize = 10_000;
 pub struct SqlitePools {
     /// Runs reads; several connections.
     pub reader: SqlitePool,
-    /// Runs every write (and DDL); one connection.
+    /// Runs writes other than the store's own events (migrations, DDL, your own
+    /// SQL); one connection.
     pub writer: SqlitePool,
-    cache: Arc<Mutex<RowCache>>,
+    events: Arc<EventWriter>,
+}
+
+/// The store's own write connection and the rows it wrote last.
+#[derive(Debug)]
+struct EventWriter {
+    /// How to open the connection (again, after it failed); `None` for an
+    /// in-memory database, whose events go through the writer pool's connection.
+    options: Option<SqliteConnectOptions>,
+    conn: tokio::sync::Mutex<Option<SqliteConnection>>,
+    cache: Mutex<RowCache>,
+}
+
+/// The connection one write holds.
+enum WriteConn<'a> {
+    Own(tokio::sync::MutexGuard<'a, Option<SqliteConnection>>),
+    Pooled(PoolConnection<Sqlite>),
+}
+
+impl WriteConn<'_> {
+    fn get(&mut self) -> &mut SqliteConnection {
+        match self {
+            Self::Own(guard) => match guard.as_mut() {
+                Some(conn) => conn,
+                None => unreachable!("`write_conn` opens the connection before handing it out"),
+            },
+            Self::Pooled(conn) => conn,
+        }
+    }
+
+    /// Gives up the connection after it failed: the next write opens a new one.
+    fn discard(self) {
+        match self {
+            Self::Own(mut guard) => *guard = None,
+            Self::Pooled(mut conn) => {
+                conn.close_on_drop();
+            }
+        }
+    }
+}
+
+async fn write_conn(pools: &SqlitePools) -> Result<WriteConn<'_>, StoreError> {
+    let Some(options) = &pools.events.options else {
+        let conn = pools.writer.acquire().await.map_err(store_error)?;
+        return Ok(WriteConn::Pooled(conn));
+    };
+    let mut guard = pools.events.conn.lock().await;
+    if guard.is_none() {
+        *guard = Some(options.connect().await.map_err(store_error)?);
+    }
+    Ok(WriteConn::Own(guard))
 }
 
 /// The writer connection's `(data_version, total_changes())`.
@@ -122,20 +179,40 @@ pub(crate) async fn connect(url: &str) -> Result<SqlitePools, StoreError> {
         return Ok(SqlitePools {
             reader: writer.clone(),
             writer,
-            cache: Arc::default(),
+            events: Arc::new(EventWriter {
+                options: None,
+                conn: tokio::sync::Mutex::new(None),
+                cache: Mutex::default(),
+            }),
         });
     }
     let reader = SqlitePoolOptions::new()
         .test_before_acquire(false)
         .max_connections(READERS)
-        .connect_with(options)
+        .connect_with(options.clone())
         .await
         .map_err(store_error)?;
+    let conn = options.connect().await.map_err(store_error)?;
     Ok(SqlitePools {
         reader,
         writer,
-        cache: Arc::default(),
+        events: Arc::new(EventWriter {
+            options: Some(options),
+            conn: tokio::sync::Mutex::new(Some(conn)),
+            cache: Mutex::default(),
+        }),
     })
+}
+
+impl SqlitePools {
+    /// Closes every connection.
+    pub(crate) async fn close(&self) {
+        if let Some(conn) = self.events.conn.lock().await.take() {
+            conn.close().await.ok();
+        }
+        self.reader.close().await;
+        self.writer.close().await;
+    }
 }
 
 fn decode(row: &SqliteRow, table: &TableInfo) -> Result<(EntityId, Record), StoreError> {
@@ -196,7 +273,11 @@ pub(crate) async fn load(
 }
 
 fn cache(pools: &SqlitePools) -> std::sync::MutexGuard<'_, RowCache> {
-    pools.cache.lock().unwrap_or_else(PoisonError::into_inner)
+    pools
+        .events
+        .cache
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
 }
 
 pub(crate) async fn update(
@@ -207,17 +288,33 @@ pub(crate) async fn update(
 ) -> Result<UpdateOutcome, StoreError> {
     let id = key.id.as_str();
     let key_value = table.key_value(id)?;
-    let mut conn = pools.writer.acquire().await.map_err(store_error)?;
+    let mut conn = write_conn(pools).await?;
+    let result = update_on(conn.get(), pools, table, key, &key_value, f).await;
+    if let Err(StoreError::Unavailable(_)) = &result {
+        cache(pools).clear();
+        conn.discard();
+    }
+    result
+}
+
+async fn update_on(
+    conn: &mut SqliteConnection,
+    pools: &SqlitePools,
+    table: &TableInfo,
+    key: &EntityKey,
+    key_value: &SqlValue,
+    f: &mut UpdateFn<'_>,
+) -> Result<UpdateOutcome, StoreError> {
     let cached = cache(pools).take(key);
     if let Some((record, state)) = cached {
-        match cached_attempt(&mut conn, pools, table, key, &key_value, record, state, f).await {
+        match cached_attempt(conn, pools, table, key, key_value, record, state, f).await {
             Ok(Some(outcome)) => return Ok(outcome),
             Ok(None) | Err(DbFailure::KeyTaken | DbFailure::Retry) => cache(pools).clear(),
             Err(DbFailure::Fail(e)) => return Err(e),
         }
     }
     for _ in 0..MAX_ATTEMPTS {
-        match attempt(&mut conn, pools, table, key, &key_value, f).await {
+        match attempt(conn, pools, table, key, key_value, f).await {
             Ok(Some(outcome)) => return Ok(outcome),
             Ok(None) | Err(DbFailure::KeyTaken | DbFailure::Retry) => {}
             Err(DbFailure::Fail(e)) => return Err(e),
@@ -389,8 +486,9 @@ pub(crate) async fn import(
     record: &Record,
 ) -> Result<(), StoreError> {
     let params = table.insert_values(key.id.as_str(), &record.value, record.version)?;
+    let mut conn = write_conn(pools).await?;
     sqlx::query_with(&table.sql.upsert, args(params))
-        .execute(&pools.writer)
+        .execute(conn.get())
         .await
         .map_err(|e| match classify(e, table) {
             DbFailure::Fail(e) => e,
