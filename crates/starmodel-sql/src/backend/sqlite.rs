@@ -23,7 +23,7 @@
 
 use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use sea_query::{Value as SqlValue, Values};
@@ -48,6 +48,8 @@ use crate::value;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connections reading while the writer writes.
 const READERS: u32 = 4;
+/// How often the WAL is checkpointed into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 /// Rows the writer remembers; past this the cache starts afresh.
 const CACHED_ROWS: usize = 10_000;
 
@@ -192,16 +194,41 @@ pub(crate) async fn connect(url: &str) -> Result<SqlitePools, StoreError> {
         .connect_with(options.clone())
         .await
         .map_err(store_error)?;
-    let conn = options.connect().await.map_err(store_error)?;
+    // Checkpoints flush the WAL into the database file and sync it, which can take
+    // long on a busy disk: the events' connection leaves them to a background task
+    // on the writer pool's connection, so no event waits for one.
+    let events_options = options.pragma("wal_autocheckpoint", "0");
+    let conn = events_options.connect().await.map_err(store_error)?;
+    let events = Arc::new(EventWriter {
+        options: Some(events_options),
+        conn: tokio::sync::Mutex::new(Some(conn)),
+        cache: Mutex::default(),
+    });
+    tokio::spawn(checkpoints(writer.clone(), Arc::downgrade(&events)));
     Ok(SqlitePools {
         reader,
         writer,
-        events: Arc::new(EventWriter {
-            options: Some(options),
-            conn: tokio::sync::Mutex::new(Some(conn)),
-            cache: Mutex::default(),
-        }),
+        events,
     })
+}
+
+/// Checkpoints the WAL every [`CHECKPOINT_EVERY`] until the store is gone.
+/// `PASSIVE`: it never waits for (nor holds up) readers or writers.
+async fn checkpoints(writer: SqlitePool, events: Weak<EventWriter>) {
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if events.strong_count() == 0 || writer.is_closed() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&writer)
+            .await
+        {
+            tracing::warn!("SQLite checkpoint failed: {e}");
+        }
+    }
 }
 
 impl SqlitePools {
