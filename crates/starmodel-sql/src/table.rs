@@ -29,6 +29,7 @@ pub(crate) struct Statements {
     #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
     pub(crate) select_for_update: String,
     /// Every column in row order, then the version.
+    #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
     pub(crate) insert: String,
     /// `insert` replacing a row with the same key (import).
     pub(crate) upsert: String,
@@ -55,6 +56,7 @@ const SQLITE_STATE: &str = "(SELECT data_version FROM pragma_data_version()), to
 
 /// SQLite statements that detect writes made behind a cached row's back.
 #[derive(Debug, Default)]
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) struct SqliteStatements {
     /// The connection's `(data_version, total_changes)`.
     pub(crate) state: String,
@@ -188,6 +190,11 @@ impl TableInfo {
             } else {
                 let v = object.get(column.name).unwrap_or(&Value::Null);
                 if v.is_null() && column.field.is_some_and(|f| !f.nullable) {
+                    // A non-null `serde_json::Value` field may hold JSON `null`.
+                    if column.kind == ColumnKind::Json {
+                        out.push(value::json_null(self.dialect));
+                        continue;
+                    }
                     return Err(StoreError::BadQuery(format!(
                         "`{}` must not be null",
                         column.name
