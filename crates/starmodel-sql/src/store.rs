@@ -13,8 +13,8 @@ use starmodel_core::{
 use crate::backend::{self, SqlPool};
 use crate::dialect::Dialect;
 use crate::migrate::{self, MigrateConfig};
-use crate::table::TableInfo;
 use crate::query;
+use crate::table::TableInfo;
 
 /// The URL [`SqlStore::from_env`] uses when `DATABASE_URL` is not set.
 pub const DEFAULT_URL: &str = "sqlite://starmodel.db";
