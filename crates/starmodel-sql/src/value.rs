@@ -41,6 +41,15 @@ fn null(kind: ColumnKind, dialect: Dialect) -> SqlValue {
     }
 }
 
+/// JSON `null` in a JSON column (not SQL NULL): the `null` of a field typed
+/// `serde_json::Value`, whose column is `NOT NULL`. It reads back as `null`.
+pub(crate) fn json_null(dialect: Dialect) -> SqlValue {
+    match dialect {
+        Dialect::Sqlite => SqlValue::String(Some(Box::new("null".to_owned()))),
+        Dialect::Postgres | Dialect::MySql => SqlValue::Json(Some(Box::new(Value::Null))),
+    }
+}
+
 /// The column value for `value`, the JSON of field `field` of kind `kind`. Numbers
 /// that do not fit the column, text that is no UUID or timestamp, and values of the
 /// wrong JSON type are a [`StoreError::BadQuery`].
