@@ -316,6 +316,12 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             "only one field can be `#[entity(id)]`",
         ));
     }
+    if opts.api && !opts.record {
+        return Err(syn::Error::new(
+            ident.span(),
+            "`api` serves record entities (`scope = \"record\"`): a session or global entity has no id to put in `/api/{entity}/{id}`",
+        ));
+    }
     if opts.record && ids.is_empty() {
         return Err(syn::Error::new(
             ident.span(),
