@@ -1,6 +1,9 @@
 //! The connection pools per database engine, and each engine's reads and writes.
-//! Each module holds one engine's row decoding and its unit of work.
+//! Each module holds one engine's row decoding and its unit of work; PostgreSQL
+//! and MySQL share theirs, which lives in `locked`.
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod locked;
 #[cfg(feature = "mysql")]
 pub(crate) mod mysql;
 #[cfg(feature = "postgres")]

@@ -1,33 +1,21 @@
-//! PostgreSQL: each update is one transaction holding the row's lock
-//! (`SELECT … FOR UPDATE`) while the event runs.
+//! PostgreSQL: its connections and its column decoding; the row-locked unit of
+//! work is [`locked`]'s.
 
 use std::str::FromStr;
 
-use sea_query::{Value as SqlValue, Values};
-use sea_query_binder::SqlxValues;
 use serde_json::Value;
+use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-use sqlx::{ConnectOptions, Connection, PgConnection, Row};
-use starmodel_core::store::UpdateFn;
-use starmodel_core::{EntityId, EntityKey, Mutation, Record, StoreError, UpdateOutcome};
+use starmodel_core::StoreError;
 
-use super::{ACQUIRE_TIMEOUT, MAX_ATTEMPTS, POOL_SIZE, gave_up};
+use super::{ACQUIRE_TIMEOUT, POOL_SIZE, locked};
 use crate::dialect::ColumnKind;
-use crate::error::{DbFailure, classify, store_error};
-use crate::table::TableInfo;
+use crate::error::store_error;
 use crate::value;
 
 pub(crate) async fn connect(url: &str) -> Result<PgPool, StoreError> {
     let options = PgConnectOptions::from_str(url).map_err(store_error)?;
-    // The pool retries a refused connection until its acquire timeout; one plain
-    // connection first makes a wrong URL or a server that is down fail at once.
-    options
-        .connect()
-        .await
-        .map_err(store_error)?
-        .close()
-        .await
-        .ok();
+    locked::probe(&options).await?;
     PgPoolOptions::new()
         .max_connections(POOL_SIZE)
         .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -36,185 +24,32 @@ pub(crate) async fn connect(url: &str) -> Result<PgPool, StoreError> {
         .map_err(store_error)
 }
 
-fn decode(row: &PgRow, table: &TableInfo) -> Result<(EntityId, Record), StoreError> {
-    let mut cells = Vec::with_capacity(table.columns.len());
-    for (i, column) in table.columns.iter().enumerate() {
-        let cell = match column.kind {
-            ColumnKind::Integer => row.try_get::<Option<i64>, _>(i).map(|v| v.map(Value::from)),
-            ColumnKind::Float => row
-                .try_get::<Option<f64>, _>(i)
-                .map(|v| v.map(value::float_json)),
-            ColumnKind::Bool => row
-                .try_get::<Option<bool>, _>(i)
-                .map(|v| v.map(Value::Bool)),
-            ColumnKind::Text => row
-                .try_get::<Option<String>, _>(i)
-                .map(|v| v.map(Value::String)),
-            ColumnKind::Uuid => row
-                .try_get::<Option<uuid::Uuid>, _>(i)
-                .map(|v| v.map(|u| Value::String(u.hyphenated().to_string()))),
-            ColumnKind::Timestamp => row
-                .try_get::<Option<chrono::DateTime<chrono::Utc>>, _>(i)
-                .map(|v| v.map(value::timestamp_json)),
-            ColumnKind::Json => row.try_get::<Option<Value>, _>(i),
-        };
-        cells.push(cell.map_err(store_error)?.unwrap_or(Value::Null));
+/// Column `i` of `row`, a `kind` column, as JSON; `None` is SQL `NULL`.
+fn cell(row: &PgRow, i: usize, kind: ColumnKind) -> Result<Option<Value>, sqlx::Error> {
+    match kind {
+        ColumnKind::Integer => row.try_get::<Option<i64>, _>(i).map(|v| v.map(Value::from)),
+        ColumnKind::Float => row
+            .try_get::<Option<f64>, _>(i)
+            .map(|v| v.map(value::float_json)),
+        ColumnKind::Bool => row
+            .try_get::<Option<bool>, _>(i)
+            .map(|v| v.map(Value::Bool)),
+        ColumnKind::Text => row
+            .try_get::<Option<String>, _>(i)
+            .map(|v| v.map(Value::String)),
+        ColumnKind::Uuid => row
+            .try_get::<Option<uuid::Uuid>, _>(i)
+            .map(|v| v.map(|u| Value::String(u.hyphenated().to_string()))),
+        ColumnKind::Timestamp => row
+            .try_get::<Option<chrono::DateTime<chrono::Utc>>, _>(i)
+            .map(|v| v.map(value::timestamp_json)),
+        ColumnKind::Json => row.try_get::<Option<Value>, _>(i),
     }
-    let version: i64 = row.try_get(table.columns.len()).map_err(store_error)?;
-    let id = table.id_of(&cells[table.key_index]);
-    Ok((
-        id,
-        Record {
-            version: u64::try_from(version).unwrap_or(0),
-            value: table.object(cells),
-        },
-    ))
 }
 
-fn args(values: Vec<SqlValue>) -> SqlxValues {
-    SqlxValues(Values(values))
-}
-
-pub(crate) async fn load(
-    pool: &PgPool,
-    table: &TableInfo,
-    key: &EntityKey,
-) -> Result<Option<Record>, StoreError> {
-    let row = sqlx::query_with(
-        &table.sql.select,
-        args(vec![table.key_value(key.id.as_str())?]),
-    )
-    .fetch_optional(pool)
-    .await
-    .map_err(store_error)?;
-    Ok(row.map(|r| decode(&r, table)).transpose()?.map(|(_, r)| r))
-}
-
-pub(crate) async fn update(
-    pool: &PgPool,
-    table: &TableInfo,
-    key: &EntityKey,
-    f: &mut UpdateFn<'_>,
-) -> Result<UpdateOutcome, StoreError> {
-    let id = key.id.as_str();
-    let key_value = table.key_value(id)?;
-    for _ in 0..MAX_ATTEMPTS {
-        let mut tx = pool.begin().await.map_err(store_error)?;
-        match attempt(&mut tx, table, id, &key_value, f).await {
-            Ok(outcome) => {
-                if matches!(outcome, UpdateOutcome::Unchanged(_)) {
-                    tx.rollback().await.map_err(store_error)?;
-                    return Ok(outcome);
-                }
-                match tx.commit().await.map_err(|e| classify(e, table)) {
-                    Ok(()) => return Ok(outcome),
-                    Err(DbFailure::Fail(e)) => return Err(e),
-                    Err(_) => {}
-                }
-            }
-            // Dropping the transaction rolls it back.
-            Err(DbFailure::KeyTaken | DbFailure::Retry) => {}
-            Err(DbFailure::Fail(e)) => return Err(e),
-        }
-    }
-    Err(gave_up(key))
-}
-
-async fn attempt(
-    conn: &mut PgConnection,
-    table: &TableInfo,
-    id: &str,
-    key_value: &SqlValue,
-    f: &mut UpdateFn<'_>,
-) -> Result<UpdateOutcome, DbFailure> {
-    let fail = |e| classify(e, table);
-    let row = sqlx::query_with(&table.sql.select_for_update, args(vec![key_value.clone()]))
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(fail)?;
-    let current = match row {
-        Some(row) => Some(decode(&row, table).map_err(DbFailure::Fail)?.1),
-        None => None,
-    };
-    let written = match (f(current.as_ref()), &current) {
-        (Mutation::Keep, _) => return Ok(UpdateOutcome::Unchanged(current)),
-        (Mutation::Delete, None) => return Ok(UpdateOutcome::Deleted),
-        (Mutation::Delete, Some(_)) => {
-            sqlx::query_with(&table.sql.delete, args(vec![key_value.clone()]))
-                .execute(&mut *conn)
-                .await
-                .map_err(fail)?;
-            return Ok(UpdateOutcome::Deleted);
-        }
-        (Mutation::Put(value), None) => {
-            let params = table
-                .insert_values(id, &value, 1)
-                .map_err(DbFailure::Fail)?;
-            sqlx::query_with(&table.sql.insert, args(params))
-                .execute(&mut *conn)
-                .await
-                .map_err(fail)?;
-            Record { version: 1, value }
-        }
-        (Mutation::Put(value), Some(old)) => {
-            let version = old.version + 1;
-            let params = table
-                .update_values(id, &value, version)
-                .map_err(DbFailure::Fail)?;
-            sqlx::query_with(&table.sql.update, args(params))
-                .execute(&mut *conn)
-                .await
-                .map_err(fail)?;
-            Record { version, value }
-        }
-    };
-    Ok(UpdateOutcome::Written(written))
-}
-
-pub(crate) async fn list(
-    pool: &PgPool,
-    table: &TableInfo,
-) -> Result<Vec<(EntityId, Record)>, StoreError> {
-    let rows = sqlx::query(&table.sql.select_all)
-        .fetch_all(pool)
-        .await
-        .map_err(store_error)?;
-    rows.iter().map(|r| decode(r, table)).collect()
-}
-
-pub(crate) async fn select(
-    pool: &PgPool,
-    table: &TableInfo,
-    select: crate::query::Select,
-) -> Result<Vec<(EntityId, Record)>, StoreError> {
-    let rows = sqlx::query_with(&select.sql, SqlxValues(select.values))
-        .fetch_all(pool)
-        .await
-        .map_err(store_error)?;
-    rows.iter().map(|r| decode(r, table)).collect()
-}
-
-pub(crate) async fn import(
-    pool: &PgPool,
-    table: &TableInfo,
-    key: &EntityKey,
-    record: &Record,
-) -> Result<(), StoreError> {
-    let params = table.insert_values(key.id.as_str(), &record.value, record.version)?;
-    sqlx::query_with(&table.sql.upsert, args(params))
-        .execute(pool)
-        .await
-        .map_err(|e| match classify(e, table) {
-            DbFailure::Fail(e) => e,
-            other => StoreError::Unavailable(format!("import of `{key}`: {other:?}")),
-        })?;
-    Ok(())
-}
-
-pub(crate) async fn execute(pool: &PgPool, sql: &str) -> Result<u64, StoreError> {
-    let done = sqlx::raw_sql(sql)
-        .execute(pool)
-        .await
-        .map_err(store_error)?;
-    Ok(done.rows_affected())
-}
+super::locked::row_locked_store!(
+    pool: sqlx::PgPool,
+    connection: sqlx::PgConnection,
+    row: sqlx::postgres::PgRow,
+    cell: cell,
+);
