@@ -174,12 +174,9 @@ async fn run_step(
     let Some(backend) = step.backend else {
         return measure(step, name, config, None).await;
     };
+    // The database is removed when `db` is dropped.
     let db = Database::create(backend, postgres).await?;
-    let outcome = measure(step, name, config, Some(&db)).await;
-    if let Err(e) = db.remove().await {
-        eprintln!("warning: {name}: the database was not removed: {e}");
-    }
-    outcome
+    measure(step, name, config, Some(&db)).await
 }
 
 /// Serves `db` (raw axum when `None`), drives it, and checks that what the

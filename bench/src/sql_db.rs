@@ -2,15 +2,13 @@
 //! one per run, read back directly with SQL after the server is gone, dropped
 //! afterwards.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
-
 use serde::Serialize;
 use sqlx::Connection;
 
 use crate::BoxError;
 use crate::sql_servers::{Item, Totals};
 use starmodel::Entity;
+use starmodel::sql::testing::TempDatabase;
 
 /// Where a run keeps its items.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -40,57 +38,33 @@ impl Backend {
 pub(crate) enum Database {
     /// Nothing outside the server.
     Memory,
-    /// A file in a temporary directory, removed when dropped.
-    Sqlite {
-        /// Holds the file.
-        _dir: tempfile::TempDir,
-        /// `sqlite://<dir>/bench.db`.
-        url: String,
-    },
-    /// A database of its own on the server `admin_url` points to.
-    Postgres {
-        /// Where to create and drop it.
-        admin_url: String,
-        /// `sm_bench_<random>`.
-        name: String,
-        /// The URL of the new database.
-        url: String,
+    /// A SQLite file or a PostgreSQL database of its own, removed when dropped.
+    Sql {
+        /// What it is.
+        backend: Backend,
+        /// Where it is.
+        db: TempDatabase,
     },
 }
 
 impl Database {
     /// A fresh database for `backend`; PostgreSQL's admin URL is `postgres`.
     pub(crate) async fn create(backend: Backend, postgres: Option<&str>) -> Result<Self, BoxError> {
-        match backend {
-            Backend::Memory => Ok(Database::Memory),
-            Backend::Sqlite => {
-                let dir = tempfile::Builder::new().prefix("sm_bench").tempdir()?;
-                let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-                Ok(Database::Sqlite { _dir: dir, url })
-            }
+        let db = match backend {
+            Backend::Memory => return Ok(Database::Memory),
+            Backend::Sqlite => TempDatabase::sqlite()?,
             Backend::Postgres => {
-                let admin_url = postgres.ok_or("no PostgreSQL URL")?.to_owned();
-                let name = random_name();
-                let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
-                sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\""))
-                    .execute(&mut admin)
-                    .await?;
-                admin.close().await?;
-                let url = with_database(&admin_url, &name);
-                Ok(Database::Postgres {
-                    admin_url,
-                    name,
-                    url,
-                })
+                TempDatabase::on_server(postgres.ok_or("no PostgreSQL URL")?).await?
             }
-        }
+        };
+        Ok(Database::Sql { backend, db })
     }
 
     /// What the server is told to open: `memory` or the database URL.
     pub(crate) fn store_arg(&self) -> &str {
         match self {
             Database::Memory => "memory",
-            Database::Sqlite { url, .. } | Database::Postgres { url, .. } => url,
+            Database::Sql { db, .. } => db.url(),
         }
     }
 
@@ -104,14 +78,17 @@ impl Database {
         );
         let (rows, count, versions): (i64, i64, i64) = match self {
             Database::Memory => return Ok(None),
-            Database::Sqlite { url, .. } => {
-                let mut conn = sqlx::SqliteConnection::connect(url).await?;
+            Database::Sql {
+                backend: Backend::Sqlite,
+                db,
+            } => {
+                let mut conn = sqlx::SqliteConnection::connect(db.url()).await?;
                 let totals = sqlx::query_as(&sql).fetch_one(&mut conn).await?;
                 conn.close().await?;
                 totals
             }
-            Database::Postgres { url, .. } => {
-                let mut conn = sqlx::PgConnection::connect(url).await?;
+            Database::Sql { db, .. } => {
+                let mut conn = sqlx::PgConnection::connect(db.url()).await?;
                 let totals = sqlx::query_as(&sql).fetch_one(&mut conn).await?;
                 conn.close().await?;
                 totals
@@ -122,64 +99,5 @@ impl Database {
             count,
             versions,
         }))
-    }
-
-    /// Removes the database (a SQLite file goes with its directory on drop).
-    pub(crate) async fn remove(self) -> Result<(), BoxError> {
-        if let Database::Postgres {
-            admin_url, name, ..
-        } = &self
-        {
-            let mut admin = sqlx::PgConnection::connect(admin_url).await?;
-            sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                .execute(&mut admin)
-                .await?;
-            admin.close().await?;
-        }
-        Ok(())
-    }
-}
-
-fn random_name() -> String {
-    let mut h = RandomState::new().build_hasher();
-    h.write_u32(std::process::id());
-    format!("sm_bench_{:016x}", h.finish())
-}
-
-/// `url` with its database (the path) replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + i);
-    let mut out = format!("{}/{name}", &base[..host_end]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_database_name_replaces_the_path_only() {
-        assert_eq!(
-            with_database("postgres://postgres@127.0.0.1:5432/test", "sm_x"),
-            "postgres://postgres@127.0.0.1:5432/sm_x"
-        );
-        assert_eq!(
-            with_database("postgres://u@h/test?sslmode=disable", "sm_x"),
-            "postgres://u@h/sm_x?sslmode=disable"
-        );
-        assert_eq!(
-            with_database("postgres://u@h", "sm_x"),
-            "postgres://u@h/sm_x"
-        );
     }
 }

@@ -12,6 +12,7 @@
 //! | [`SqlStore`] | connecting, the unit of work per engine, queries pushed into SQL |
 //! | [`ddl`] | `CREATE TABLE` / `CREATE INDEX` for a schema, per [`Dialect`] |
 //! | [`migrate`] | start-up migrations from the schema diff |
+//! | [`testing`] | throwaway databases for tests and benchmarks |
 //!
 //! | feature | what it adds |
 //! |---|---|
@@ -40,6 +41,7 @@ pub mod migrate;
 mod query;
 mod store;
 mod table;
+pub mod testing;
 mod value;
 
 pub use backend::SqlPool;

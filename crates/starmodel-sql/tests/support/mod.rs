@@ -8,16 +8,14 @@
 
 #![allow(dead_code, missing_docs, unreachable_pub, clippy::unwrap_used)]
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 
 mod backends;
 
-use sqlx::Connection;
 use starmodel::prelude::*;
 use starmodel_core::{Dispatcher, EntityType, EventInput, NodeId, Registry, Store};
 use starmodel_sql::SqlStore;
+use starmodel_sql::testing::TempDatabase;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -44,126 +42,24 @@ pub struct TestDb {
     pub store: Arc<SqlStore>,
     /// The URL of this test's database (another store can connect to it).
     pub url: String,
-    cleanup: Cleanup,
-}
-
-enum Cleanup {
-    File(#[allow(dead_code)] tempfile::TempDir),
-    Server { admin_url: String, name: String },
-}
-
-fn random_name() -> String {
-    let mut h = RandomState::new().build_hasher();
-    h.write_u32(std::process::id());
-    format!("sm_{:016x}", h.finish())
-}
-
-/// `url` with its database (the path) replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + i);
-    let mut out = format!("{}/{name}", &base[..host_end]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
+    _db: TempDatabase,
 }
 
 /// A fresh store on `backend`, or `None` (with a notice) when the backend is not
 /// configured outside CI.
 pub async fn fresh(backend: Backend) -> Option<TestDb> {
-    let Some(var) = backend.env() else {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("test.db").display());
-        let store = SqlStore::connect(&url).await.unwrap();
-        return Some(TestDb {
-            backend,
-            store: Arc::new(store),
-            url,
-            cleanup: Cleanup::File(dir),
-        });
+    let db = match backend.env() {
+        None => TempDatabase::sqlite().unwrap(),
+        Some(var) => TempDatabase::from_env(var).await?,
     };
-    let admin_url = match std::env::var(var) {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!("{var} is not set: CI runs every backend");
-            }
-            eprintln!("notice: {var} is not set; skipping the {backend:?} part of this test");
-            return None;
-        }
-    };
-    let name = random_name();
-    match backend {
-        Backend::Postgres => {
-            let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-            sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\""))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-            admin.close().await.unwrap();
-        }
-        Backend::MySql => {
-            let mut admin = sqlx::MySqlConnection::connect(&admin_url).await.unwrap();
-            sqlx::raw_sql(&format!("CREATE DATABASE `{name}`"))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-            admin.close().await.unwrap();
-        }
-        Backend::Sqlite => unreachable!(),
-    }
-    let url = with_database(&admin_url, &name);
+    let url = db.url().to_owned();
     let store = SqlStore::connect(&url).await.unwrap();
     Some(TestDb {
         backend,
         store: Arc::new(store),
         url,
-        cleanup: Cleanup::Server { admin_url, name },
+        _db: db,
     })
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let Cleanup::Server { admin_url, name } = &self.cleanup else {
-            return;
-        };
-        let (backend, admin_url, name) = (self.backend, admin_url.clone(), name.clone());
-        // Drop runs inside the test's runtime, which must not be blocked on: a thread
-        // of its own with its own runtime drops the database.
-        let dropped = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                match backend {
-                    Backend::Postgres => {
-                        let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
-                        let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-                        sqlx::raw_sql(&sql).execute(&mut admin).await?;
-                    }
-                    Backend::MySql => {
-                        let mut admin = sqlx::MySqlConnection::connect(&admin_url).await?;
-                        let sql = format!("DROP DATABASE IF EXISTS `{name}`");
-                        sqlx::raw_sql(&sql).execute(&mut admin).await?;
-                    }
-                    Backend::Sqlite => {}
-                }
-                Ok::<(), sqlx::Error>(())
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("warning: could not drop test database {}", self.url);
-        }
-    }
 }
 
 /// A dispatcher running `types` (already given the store).
