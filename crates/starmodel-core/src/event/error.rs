@@ -131,6 +131,7 @@ impl DispatchError {
             DispatchError::Event(EventError::Invalid(errors)) => {
                 errors.first().map(|e| e.field.as_str())
             }
+            DispatchError::Store(crate::StoreError::Invalid { field, .. }) => field.as_deref(),
             _ => None,
         }
     }
@@ -144,6 +145,13 @@ impl DispatchError {
                 message: p.to_string(),
             }],
             DispatchError::Event(EventError::Invalid(errors)) => errors.clone(),
+            DispatchError::Store(crate::StoreError::Invalid {
+                field: Some(field),
+                message,
+            }) => vec![FieldError {
+                field: field.clone(),
+                message: message.clone(),
+            }],
             _ => Vec::new(),
         }
     }

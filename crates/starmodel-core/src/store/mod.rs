@@ -78,6 +78,16 @@ pub enum StoreError {
     /// the wrong type (400).
     #[error("{0}")]
     BadQuery(String),
+    /// The backend cannot hold a value of a valid instance: text longer than its
+    /// column, U+0000 in PostgreSQL text, a date out of the column's range (422).
+    /// `message` says why, without the field's name.
+    #[error("{}", invalid_text(field.as_deref(), message))]
+    Invalid {
+        /// The field, when the backend names it.
+        field: Option<String>,
+        /// What is wrong with the value.
+        message: String,
+    },
     /// Stored bytes do not decode (500).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
@@ -92,6 +102,13 @@ pub enum StoreError {
     },
 }
 
+fn invalid_text(field: Option<&str>, message: &str) -> String {
+    match field {
+        Some(field) => format!("`{field}` {message}"),
+        None => message.to_owned(),
+    }
+}
+
 impl StoreError {
     /// The HTTP status this error answers with.
     pub fn status(&self) -> StatusCode {
@@ -99,6 +116,7 @@ impl StoreError {
             StoreError::Unavailable(_) | StoreError::Full { .. } => StatusCode::SERVICE_UNAVAILABLE,
             StoreError::Conflict(_) => StatusCode::CONFLICT,
             StoreError::BadQuery(_) => StatusCode::BAD_REQUEST,
+            StoreError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             StoreError::Corrupt(_) | StoreError::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
