@@ -121,10 +121,18 @@ pub fn create_index(schema: &Schema, field: &Field, dialect: Dialect) -> Option<
     Some(index.build_any(dialect.schema_builder()))
 }
 
+/// The table collation on MySQL: text compares byte by byte. MySQL 8 reads the
+/// `/*!80000 … */` comment and MariaDB skips it; MariaDB reads `/*M! … */` and
+/// takes `utf8mb4_nopad_bin`, which, unlike `utf8mb4_bin`, does not pad: `a` and
+/// `a ` are two ids, as in the other stores. MySQL 8's `utf8mb4_bin` still pads.
+const MYSQL_COLLATION: &str =
+    " /*!80000 COLLATE=utf8mb4_bin */ /*M!100202 COLLATE=utf8mb4_nopad_bin */";
+
 /// The statements creating `schema`'s table and its indexes when missing, to run in
 /// order: `CREATE TABLE IF NOT EXISTS` and then, on SQLite and PostgreSQL, one
 /// `CREATE [UNIQUE] INDEX IF NOT EXISTS` per indexed field (on MySQL the indexes are
-/// part of the table statement). MySQL tables are InnoDB in `utf8mb4_bin`.
+/// part of the table statement). MySQL tables are InnoDB in `utf8mb4`, binary
+/// collated (`utf8mb4_nopad_bin` on MariaDB, `utf8mb4_bin` on MySQL).
 ///
 /// ```
 /// use starmodel_core::entity::{Field, FieldType, Schema};
@@ -163,11 +171,10 @@ pub fn create_table(schema: &Schema, dialect: Dialect) -> Vec<String> {
         for field in indexed {
             table.index(&mut index(schema, field));
         }
-        table
-            .engine("InnoDB")
-            .character_set("utf8mb4")
-            .collate("utf8mb4_bin");
-        return vec![table.build_any(dialect.schema_builder())];
+        table.engine("InnoDB").character_set("utf8mb4");
+        let mut sql = table.build_any(dialect.schema_builder());
+        sql.push_str(MYSQL_COLLATION);
+        return vec![sql];
     }
     let mut statements = vec![table.build_any(dialect.schema_builder())];
     statements.extend(indexed.filter_map(|f| create_index(schema, f, dialect)));

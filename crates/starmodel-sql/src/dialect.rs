@@ -182,10 +182,11 @@ pub(crate) fn is_keyed(field: &Field) -> bool {
 /// | json | `TEXT` | `JSONB` | `JSON` |
 ///
 /// Text compares byte by byte everywhere (PostgreSQL's `"C"` collation, MySQL
-/// tables in `utf8mb4_bin`), as the memory store does. On MySQL, text that is the
-/// id, unique or indexed is a `VARCHAR` of its `length(max)` (255 without one, at
-/// most 768 so the index fits); other text is a `VARCHAR` when its `length(max)` is
-/// at most 255, else `TEXT`.
+/// tables binary collated, see [`ddl::create_table`](crate::ddl::create_table)), as
+/// the memory store does. On MySQL, text that is the id, unique or indexed is a
+/// `VARCHAR` of its `length(max)` (255 without one, at most 768 so the index fits);
+/// other text is a `VARCHAR` when its `length(max)` is at most 255, else `TEXT`
+/// (65,535 bytes: longer text is refused, [`StoreError::Invalid`](starmodel_core::StoreError::Invalid)).
 ///
 /// ```
 /// use starmodel_core::entity::{Field, FieldType};

@@ -56,12 +56,28 @@ fn taken_field(db: &dyn DatabaseError, table: &TableInfo) -> Option<&'static str
 }
 
 /// `error` as a [`StoreError`]: a database out of reach is `Unavailable`, a row that
-/// does not decode `Corrupt`, a value the column refuses `BadQuery`.
+/// does not decode `Corrupt`, a `NULL` the column refuses `BadQuery`, a value the
+/// column cannot hold (SQLSTATE class 22, "data exception": too long, out of
+/// range, a byte the encoding lacks; or a failed check) `Invalid`.
 pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
     match error {
         sqlx::Error::Database(db) => match db.kind() {
-            ErrorKind::NotNullViolation | ErrorKind::CheckViolation => {
-                StoreError::BadQuery(db.message().to_owned())
+            ErrorKind::NotNullViolation => StoreError::BadQuery(db.message().to_owned()),
+            // The store declares no checks; MariaDB's `JSON` is a `LONGTEXT` checked
+            // by `JSON_VALID`, which refuses nesting deeper than 32.
+            ErrorKind::CheckViolation => StoreError::Invalid {
+                field: checked_column(db.message()).map(str::to_owned),
+                message: format!("cannot be stored: {}", db.message()),
+            },
+            // SQLSTATEs have five characters; SQLite's numeric codes do not count.
+            _ if db
+                .code()
+                .is_some_and(|c| c.len() == 5 && c.starts_with("22")) =>
+            {
+                StoreError::Invalid {
+                    field: column_named(db.message()).map(str::to_owned),
+                    message: format!("cannot be stored: {}", db.message()),
+                }
             }
             _ => StoreError::Unavailable(db.message().to_owned()),
         },
@@ -70,5 +86,51 @@ pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
         }
         sqlx::Error::Decode(source) => StoreError::Corrupt(source.to_string()),
         other => StoreError::Unavailable(other.to_string()),
+    }
+}
+
+/// The column a MySQL data error names: `… for column 'title' at row 1`, or
+/// `` … for column `db`.`todo`.`at` at row 1 ``. PostgreSQL names none in the
+/// message (the store checks what it can before sending).
+fn column_named(message: &str) -> Option<&str> {
+    let rest = message.split("for column ").nth(1)?;
+    let quoted = rest.split(" at row").next().unwrap_or(rest).trim();
+    let last = quoted.rsplit('.').next().unwrap_or(quoted);
+    let name = last.trim_matches(|c| c == '\'' || c == '`');
+    (!name.is_empty()).then_some(name)
+}
+
+/// The column of MariaDB's ``CONSTRAINT `todo.meta` failed for `db`.`todo` ``.
+fn checked_column(message: &str) -> Option<&str> {
+    let rest = message.split("CONSTRAINT `").nth(1)?;
+    let name = rest.split('`').next()?;
+    let column = name.rsplit('.').next().unwrap_or(name);
+    (!column.is_empty()).then_some(column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mysql_data_errors_name_the_column() {
+        assert_eq!(
+            column_named("Data too long for column 'nickname' at row 1"),
+            Some("nickname")
+        );
+        assert_eq!(
+            column_named(
+                "Incorrect datetime value: '0001-01-01' for column `sm_x`.`gadget`.`released` at row 1"
+            ),
+            Some("released")
+        );
+        assert_eq!(
+            column_named("invalid byte sequence for encoding \"UTF8\": 0x00"),
+            None
+        );
+        assert_eq!(
+            checked_column("CONSTRAINT `gadget.extra` failed for `sm_x`.`gadget`"),
+            Some("extra")
+        );
     }
 }

@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use starmodel_core::store::UpdateFn;
 use starmodel_core::store::query::cursor_at;
 use starmodel_core::{
-    EntityId, EntityKey, ListQuery, Page, Record, Schema, Store, StoreError, UpdateOutcome,
+    EntityId, EntityKey, ListQuery, Mutation, Page, Record, Schema, Store, StoreError,
+    UpdateOutcome,
 };
 
 use crate::backend::{self, SqlPool};
@@ -189,6 +190,9 @@ impl Store for SqlStore {
 
     async fn load(&self, key: &EntityKey) -> Result<Option<Record>, StoreError> {
         let table = self.table(&key.entity)?;
+        if unholdable_key(&table, key).is_some() {
+            return Ok(None);
+        }
         on_backend!(self, |m, pool| m::load(pool, &table, key).await)
     }
 
@@ -198,6 +202,13 @@ impl Store for SqlStore {
         f: &mut UpdateFn<'_>,
     ) -> Result<UpdateOutcome, StoreError> {
         let table = self.table(&key.entity)?;
+        if let Some(e) = unholdable_key(&table, key) {
+            return match f(None) {
+                Mutation::Put(_) => Err(e),
+                Mutation::Delete => Ok(UpdateOutcome::Deleted),
+                Mutation::Keep => Ok(UpdateOutcome::Unchanged(None)),
+            };
+        }
         on_backend!(self, |m, pool| m::update(pool, &table, key, f).await)
     }
 
@@ -224,5 +235,14 @@ impl Store for SqlStore {
     async fn import(&self, key: &EntityKey, record: &Record) -> Result<(), StoreError> {
         let table = self.table(&key.entity)?;
         on_backend!(self, |m, pool| m::import(pool, &table, key, record).await)
+    }
+}
+
+/// Why `key`'s id cannot be a key of `table` (U+0000 on PostgreSQL): no row has
+/// it, so reads find nothing and only a write fails.
+fn unholdable_key(table: &TableInfo, key: &EntityKey) -> Option<StoreError> {
+    match table.key_value(key.id.as_str()) {
+        Err(e @ StoreError::Invalid { .. }) => Some(e),
+        _ => None,
     }
 }

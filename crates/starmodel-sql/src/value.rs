@@ -50,9 +50,33 @@ pub(crate) fn json_null(dialect: Dialect) -> SqlValue {
     }
 }
 
-/// The column value for `value`, the JSON of field `field` of kind `kind`. Numbers
-/// that do not fit the column, text that is no UUID or timestamp, and values of the
-/// wrong JSON type are a [`StoreError::BadQuery`].
+/// Text PostgreSQL cannot hold: U+0000, refused in `text` and in `jsonb` strings
+/// and keys alike.
+const NUL: char = '\0';
+
+fn has_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains(NUL),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains(NUL) || has_nul(v)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
+    }
+}
+
+fn no_nul_on_postgres(dialect: Dialect, field: &str, value: &Value) -> Result<(), StoreError> {
+    if dialect == Dialect::Postgres && has_nul(value) {
+        return Err(StoreError::Invalid {
+            field: Some(field.to_owned()),
+            message: "cannot hold the character U+0000 on PostgreSQL".to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// The column value for `value`, the JSON of field `field` of kind `kind`. Text
+/// that is no UUID or timestamp and values of the wrong JSON type are a
+/// [`StoreError::BadQuery`]; integers beyond 64 bits and, on PostgreSQL, text
+/// holding U+0000 a [`StoreError::Invalid`].
 pub(crate) fn to_sql(
     kind: ColumnKind,
     dialect: Dialect,
@@ -66,6 +90,12 @@ pub(crate) fn to_sql(
     Ok(match kind {
         K::Integer => match value.as_i64() {
             Some(n) => SqlValue::BigInt(Some(n)),
+            None if value.is_u64() => {
+                return Err(StoreError::Invalid {
+                    field: Some(field.to_owned()),
+                    message: format!("must be at most {} (a BIGINT column)", i64::MAX),
+                });
+            }
             None => return Err(wrong_type(field, "a 64-bit integer", value)),
         },
         K::Float => match value.as_f64() {
@@ -77,7 +107,10 @@ pub(crate) fn to_sql(
             None => return Err(wrong_type(field, "a boolean", value)),
         },
         K::Text => match value {
-            Value::String(s) => SqlValue::String(Some(Box::new(s.clone()))),
+            Value::String(s) => {
+                no_nul_on_postgres(dialect, field, value)?;
+                SqlValue::String(Some(Box::new(s.clone())))
+            }
             _ => return Err(wrong_type(field, "text", value)),
         },
         K::Uuid => {
@@ -105,6 +138,10 @@ pub(crate) fn to_sql(
             }
         }
         K::Json => match dialect {
+            Dialect::Postgres => {
+                no_nul_on_postgres(dialect, field, value)?;
+                SqlValue::Json(Some(Box::new(value.clone())))
+            }
             Dialect::Sqlite => SqlValue::String(Some(Box::new(value.to_string()))),
             _ => SqlValue::Json(Some(Box::new(value.clone()))),
         },
@@ -125,7 +162,10 @@ pub(crate) fn key_to_sql(
                 "`{field}` must be a 64-bit integer, not `{id}`"
             ))),
         },
-        ColumnKind::Text => Ok(SqlValue::String(Some(Box::new(id.to_owned())))),
+        ColumnKind::Text => {
+            no_nul_on_postgres(dialect, field, &Value::String(id.to_owned()))?;
+            Ok(SqlValue::String(Some(Box::new(id.to_owned()))))
+        }
         kind => to_sql(kind, dialect, field, &Value::String(id.to_owned())),
     }
 }
@@ -229,6 +269,36 @@ mod tests {
         assert_eq!(e.to_string(), "`count` must be a 64-bit integer, not text");
         let e = to_sql(ColumnKind::Uuid, Dialect::Postgres, "id", &json!("nope")).unwrap_err();
         assert!(matches!(e, StoreError::BadQuery(_)));
-        assert!(to_sql(ColumnKind::Integer, Dialect::MySql, "n", &json!(u64::MAX)).is_err());
+        let e = to_sql(ColumnKind::Integer, Dialect::MySql, "n", &json!(u64::MAX)).unwrap_err();
+        assert_eq!(e.status().as_u16(), 422);
+        assert_eq!(
+            e.to_string(),
+            "`n` must be at most 9223372036854775807 (a BIGINT column)"
+        );
+    }
+
+    #[test]
+    fn postgres_refuses_nul_by_field() {
+        let nul_values = [
+            (ColumnKind::Text, json!("a\0b")),
+            (ColumnKind::Json, json!({"k": ["a\0b"]})),
+            (ColumnKind::Json, json!({"k\0": 1})),
+        ];
+        for (kind, value) in nul_values {
+            let e = to_sql(kind, Dialect::Postgres, "note", &value).unwrap_err();
+            assert!(
+                matches!(&e, StoreError::Invalid { field: Some(f), .. } if f == "note"),
+                "{value}: {e:?}"
+            );
+            for other in [Dialect::Sqlite, Dialect::MySql] {
+                assert!(to_sql(kind, other, "note", &value).is_ok(), "{other}");
+            }
+        }
+        let e = key_to_sql(ColumnKind::Text, Dialect::Postgres, "slug", "a\0").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`slug` cannot hold the character U+0000 on PostgreSQL"
+        );
+        assert!(to_sql(ColumnKind::Json, Dialect::Postgres, "m", &json!({"k": "a"})).is_ok());
     }
 }

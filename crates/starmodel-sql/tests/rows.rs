@@ -286,18 +286,26 @@ async fn values_that_do_not_fit_their_column_are_refused(backend: Backend) {
     db.store.attach(Item::schema()).unwrap();
     db.store.prepare().await.unwrap();
     let key = EntityKey::new("item", "a");
-    for bad in [
-        json!({"id": "a", "n": "seven", "x": 1.0, "label": "l", "flag": true}),
-        json!({"id": "a", "n": 18446744073709551615u64, "x": 1.0, "label": "l", "flag": true}),
-        json!({"id": "a", "n": 1, "x": 1.0, "label": "l"}),
-        json!(["not", "an", "object"]),
+    // Wrong types are a bad request (400); a value of the right type that the
+    // column cannot hold is unprocessable (422).
+    for (bad, status) in [
+        (
+            json!({"id": "a", "n": "seven", "x": 1.0, "label": "l", "flag": true}),
+            400,
+        ),
+        (
+            json!({"id": "a", "n": 18446744073709551615u64, "x": 1.0, "label": "l", "flag": true}),
+            422,
+        ),
+        (json!({"id": "a", "n": 1, "x": 1.0, "label": "l"}), 400),
+        (json!(["not", "an", "object"]), 400),
     ] {
         let e = db
             .store
             .update(&key, &mut |_| Mutation::Put(bad.clone()))
             .await
             .unwrap_err();
-        assert_eq!(e.status(), 400, "{bad}: {e}");
+        assert_eq!(e.status(), status, "{bad}: {e}");
     }
     assert_eq!(db.store.load(&key).await.unwrap(), None);
 }
