@@ -264,6 +264,9 @@ impl EntityApi {
     }
 
     async fn get(&self, id: EntityId) -> Result<Response, Response> {
+        if self.id_value(&id).is_none() {
+            return Err(self.not_found(&id));
+        }
         let record = self
             .ctx
             .dispatcher
@@ -274,7 +277,9 @@ impl EntityApi {
     }
 
     /// The id field's JSON value for path id `id`; `None` when `id` cannot be one
-    /// (of the wrong type or breaking a rule: no record has it).
+    /// (of the wrong type or breaking a rule: no record has it). Every route with
+    /// an id answers 404 for those before a store sees them (a SQL store would
+    /// refuse to compare a UUID column with `abc`).
     fn id_value(&self, id: &EntityId) -> Option<Value> {
         let field = self.id_field;
         let shape = Shape::of(field);
@@ -332,6 +337,9 @@ impl EntityApi {
         .await
         .map_err(IntoResponse::into_response)?;
         self.same_id(&id, &patch).map_err(|e| error(&e))?;
+        if self.id_value(&id).is_none() {
+            return Err(self.not_found(&id));
+        }
         let errors = field_errors(self.ty.schema(), &patch, Completeness::Patch);
         if !errors.is_empty() {
             return Err(error(&invalid(errors)));
@@ -358,6 +366,9 @@ impl EntityApi {
     }
 
     async fn delete(&self, id: EntityId) -> Result<Response, Response> {
+        if self.id_value(&id).is_none() {
+            return Err(self.not_found(&id));
+        }
         self.ctx
             .dispatcher
             .remove(&self.ty, id)

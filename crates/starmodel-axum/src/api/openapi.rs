@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use starmodel_core::EntityType;
 use starmodel_core::entity::{Field, Rule, Schema};
 
-use super::params::{DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, OPERATORS, RESERVED};
+use super::params::{CURSOR_PATTERN, DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, OPERATORS, RESERVED};
 use super::shape::{Shape, base_type};
 
 /// `todo_item` → `TodoItem`, for component names.
@@ -516,7 +516,7 @@ fn components(schemas: Map<String, Value>) -> Value {
                 "name": "cursor",
                 "in": "query",
                 "description": "continue after the page whose `next` this is",
-                "schema": { "type": "string" },
+                "schema": { "type": "string", "pattern": CURSOR_PATTERN },
             },
         },
     })
@@ -589,7 +589,8 @@ mod tests {
         };
         assert_eq!(
             field_schema(&u64s, Usage::Body),
-            json!({"type": "integer", "minimum": 0, "maximum": u64::MAX, "nullable": true})
+            json!({"type": "integer", "format": "int64", "minimum": 0, "maximum": i64::MAX, "nullable": true}),
+            "a SQL store's BIGINT holds no more"
         );
         let email = Field {
             validate: &[

@@ -18,6 +18,11 @@ pub(crate) const MAX_LIMIT: usize = 1000;
 /// The largest `offset` (SQL's `OFFSET` is a signed 64-bit integer).
 pub(crate) const MAX_OFFSET: usize = i64::MAX as usize;
 
+/// What a `cursor` looks like (a [`Page::next`](starmodel_core::Page::next)): `o`
+/// and the offset after the page, at most 18 digits so it stays below
+/// [`MAX_OFFSET`].
+pub(crate) const CURSOR_PATTERN: &str = "^o[0-9]{1,18}$";
+
 /// The parameters that are not filters.
 pub(crate) const RESERVED: [&str; 4] = ["limit", "offset", "cursor", "sort"];
 
@@ -52,6 +57,17 @@ fn count(param: &str, text: &str, min: usize, max: usize) -> Result<usize, Error
         })
 }
 
+/// A cursor as [`CURSOR_PATTERN`] describes it, refused otherwise (the stores
+/// would read a malformed one differently: memory ignores it, SQL refuses it).
+fn cursor(param: &str, text: &str) -> Result<String, ErrorResponse> {
+    let digits = text.strip_prefix('o').unwrap_or_default();
+    if (1..=18).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(text.to_owned())
+    } else {
+        Err(bad(param, "is not the `next` of a page"))
+    }
+}
+
 /// `name` or `name[op]`.
 fn split_operator(key: &str) -> Option<(&str, FilterOp)> {
     let Some(open) = key.find('[') else {
@@ -79,7 +95,7 @@ pub(crate) fn list_query(schema: &Schema, query: Option<&str>) -> Result<ListQue
         match key.as_ref() {
             "limit" => q.limit = Some(count(&key, &text, 1, MAX_LIMIT)?),
             "offset" => q.offset = count(&key, &text, 0, MAX_OFFSET)?,
-            "cursor" => q.cursor = Some(text.into_owned()),
+            "cursor" => q.cursor = Some(cursor(&key, &text)?),
             "sort" => {
                 let (name, descending) = match text.strip_prefix('-') {
                     Some(name) => (name, true),
@@ -184,6 +200,13 @@ mod tests {
         assert_eq!(q.filters[2].op, FilterOp::Ne);
         assert_eq!(parse("").unwrap().limit, Some(DEFAULT_LIMIT));
         assert_eq!(
+            parse("cursor=o123456789012345678")
+                .unwrap()
+                .cursor
+                .as_deref(),
+            Some("o123456789012345678")
+        );
+        assert_eq!(
             parse("nick[lt]=null").unwrap().filters[0].value,
             json!("null")
         );
@@ -205,6 +228,11 @@ mod tests {
             ("age[like]=1", "age[like]"),
             ("height=1", "height"),
             ("tags=a", "tags"),
+            ("cursor=", "cursor"),
+            ("cursor=o", "cursor"),
+            ("cursor=o+5", "cursor"),
+            ("cursor=x5", "cursor"),
+            ("cursor=o1234567890123456789", "cursor"),
         ] {
             let e = list_query(&SCHEMA, Some(q)).unwrap_err();
             assert_eq!(e.status(), StatusCode::BAD_REQUEST, "{q}");

@@ -20,7 +20,8 @@ pub(crate) enum Temporal {
 /// What JSON values a field takes (`null` aside: that is [`Field::nullable`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Shape {
-    /// An integer within the Rust type's bounds.
+    /// An integer within the Rust type's bounds and a signed 64-bit integer's
+    /// (what every store holds).
     Integer {
         /// The smallest value.
         min: i128,
@@ -69,7 +70,9 @@ impl Shape {
                     "u8" => (0, u8::MAX.into()),
                     "u16" => (0, u16::MAX.into()),
                     "u32" => (0, u32::MAX.into()),
-                    "u64" | "usize" => (0, u64::MAX.into()),
+                    // Every store must hold it: SQL keeps integers in a signed
+                    // 64-bit `BIGINT`, so the API takes no more whatever the store.
+                    "u64" | "usize" | "u128" => (0, i64::MAX.into()),
                     _ => (i64::MIN.into(), i64::MAX.into()),
                 };
                 Shape::Integer { min, max }
@@ -212,12 +215,43 @@ impl Temporal {
                 .and_then(|(d, t)| full_date(d).then_some(t))
                 .and_then(partial_time)
                 .is_some_and(str::is_empty),
-            Temporal::DateTime => split_date_time(s)
-                .and_then(|(d, t)| full_date(d).then_some(t))
-                .and_then(partial_time)
-                .is_some_and(offset),
+            Temporal::DateTime => {
+                split_date_time(s)
+                    .and_then(|(d, t)| full_date(d).then_some(t))
+                    .and_then(partial_time)
+                    .is_some_and(offset)
+                    && within_years_in_utc(s)
+            }
         }
     }
+}
+
+/// Whether a valid RFC 3339 date-time stays within the years 0000 to 9999 once
+/// moved to UTC: chrono writes other years with a sign (`+10000-01-01T…`), which
+/// is no RFC 3339 and which SQL stores refuse. Only the first and last day of that
+/// range can leave it, by their offset.
+fn within_years_in_utc(s: &str) -> bool {
+    let (date, time) = (&s[..10], &s[11..]);
+    let edge = match date {
+        "0000-01-01" => -1,
+        "9999-12-31" => 1,
+        _ => return true,
+    };
+    let minutes = |hh: &str, mm: &str| -> i32 {
+        let n = |t: &str| t.parse::<i32>().unwrap_or(0);
+        n(hh) * 60 + n(mm)
+    };
+    let local = minutes(&time[..2], &time[3..5]);
+    let offset = match time.find(['+', '-']) {
+        Some(i) => {
+            let hm = &time[i + 1..];
+            let sign = if time[i..].starts_with('-') { -1 } else { 1 };
+            sign * minutes(&hm[..2], &hm[3..5])
+        }
+        None => 0,
+    };
+    let utc = local - offset;
+    if edge < 0 { utc >= 0 } else { utc < 24 * 60 }
 }
 
 /// `8-4-4-4-12` hexadecimal digits.
@@ -339,7 +373,18 @@ mod tests {
         assert!(i64s.check(&json!(i64::MIN)).is_ok());
         assert!(i64s.check(&json!(u64::MAX)).is_err());
         let u64s = shape("u64", FieldType::Integer);
-        assert!(u64s.check(&json!(u64::MAX)).is_ok());
+        assert!(u64s.check(&json!(i64::MAX)).is_ok());
+        assert!(
+            u64s.check(&json!(i64::MAX as u64 + 1)).is_err(),
+            "a SQL store's BIGINT cannot hold it"
+        );
+        assert_eq!(
+            shape("Option<u128>", FieldType::Integer),
+            Shape::Integer {
+                min: 0,
+                max: i64::MAX.into()
+            }
+        );
         assert!(u64s.check(&json!(-1)).is_err());
         assert!(u64s.check(&json!(1.5)).is_err());
         assert_eq!(
@@ -360,8 +405,16 @@ mod tests {
             "2024-02-29T23:59:60Z",
             "0001-01-01t00:00:00.123456-23:59",
             "2024-05-01T12:00:00+02:00",
+            "0000-01-01T00:00:00Z",
+            "0000-01-01T01:00:00+01:00",
+            "9999-12-31T23:59:59.999999999Z",
+            "9999-12-31T22:00:00-01:59",
         ] {
             assert!(dt.check(&json!(ok)).is_ok(), "{ok}");
+        }
+        // In UTC these fall in the years -1 and 10000.
+        for out in ["0000-01-01T00:59:00+01:00", "9999-12-31T23:00:00-01:00"] {
+            assert!(dt.check(&json!(out)).is_err(), "{out}");
         }
         for bad in [
             "2023-02-29T00:00:00Z",
