@@ -1,23 +1,31 @@
 //! A small JSON API for fuzzing: two record entities with every field type,
-//! validation rules and a unique field, in memory stores, served at the address
-//! given as the first argument (default `127.0.0.1:5002`).
+//! validation rules and a unique field, served at the address given as the first
+//! argument (default `127.0.0.1:5002`).
 //!
-//! `scripts/api-fuzz` runs it and points schemathesis at
+//! The entities live in memory stores, or, when `API_FUZZ_DATABASE_URL` is set
+//! (`sqlite://…`, `postgres://…`, `mysql://…`), in one SQL store on that database,
+//! which must exist (a SQLite file is created); the build needs the façade feature
+//! of its engine.
+//!
+//! `scripts/api-fuzz` runs it on every backend and points schemathesis at
 //! `/api/openapi.json`; by hand:
 //!
 //! ```text
 //! cargo run -p starmodel --example api_fuzz -- 127.0.0.1:5002
+//! API_FUZZ_DATABASE_URL=sqlite:///tmp/fuzz.db \
+//!     cargo run -p starmodel --example api_fuzz --features sqlite -- 127.0.0.1:5002
 //! ```
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use starmodel::core::Store;
 use starmodel::prelude::*;
 use uuid::Uuid;
 
 /// Every field type the API maps, with rules.
 #[derive(Entity, Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[entity(scope = "record", api)]
+#[entity(store = "sql", scope = "record", api)]
 pub struct Gadget {
     /// Left out on create: the server picks a random one.
     #[entity(id)]
@@ -57,7 +65,7 @@ impl Gadget {}
 
 /// A text id chosen by the client.
 #[derive(Entity, Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[entity(scope = "record", api)]
+#[entity(store = "sql", scope = "record", api)]
 pub struct Label {
     /// The label itself.
     #[entity(id, validate(length(max = 30)))]
@@ -71,15 +79,35 @@ pub struct Label {
 #[events]
 impl Label {}
 
+/// The environment variable naming the database; unset: memory stores.
+const DATABASE_URL_VAR: &str = "API_FUZZ_DATABASE_URL";
+
 #[tokio::main]
-async fn main() -> Result<(), starmodel::ServeError> {
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:5002".to_owned());
-    StarModel::new()
-        .secret("api fuzz secret, at least 32 bytes long")
-        .entity_with_store::<Gadget>(Arc::new(MemoryStore::new()))
-        .entity_with_store::<Label>(Arc::new(MemoryStore::new()))
-        .serve(addr)
-        .await
+    let app = StarModel::new().secret("api fuzz secret, at least 32 bytes long");
+    let app = match std::env::var(DATABASE_URL_VAR) {
+        Ok(url) if !url.is_empty() => app
+            .sql_store(sql_store(&url).await?)
+            .entity::<Gadget>()
+            .entity::<Label>(),
+        _ => app
+            .entity_with_store::<Gadget>(Arc::new(MemoryStore::new()))
+            .entity_with_store::<Label>(Arc::new(MemoryStore::new())),
+    };
+    app.serve(addr).await?;
+    Ok(())
+}
+
+/// One SQL store for both entities, on the database at `url`.
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+async fn sql_store(url: &str) -> Result<Arc<dyn Store>, Box<dyn std::error::Error>> {
+    Ok(Arc::new(starmodel::sql::SqlStore::connect(url).await?))
+}
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
+async fn sql_store(_: &str) -> Result<Arc<dyn Store>, Box<dyn std::error::Error>> {
+    Err(format!("{DATABASE_URL_VAR} is set, but this build has no SQL store (--features sqlite,postgres,mysql)").into())
 }
