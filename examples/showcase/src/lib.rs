@@ -19,15 +19,21 @@ use starmodel::sql::SqlStore;
 /// snapshot, the session secret and the SQLite database kept in `data_dir`
 /// (`DATABASE_URL`, when set, names another database).
 pub async fn app(data_dir: &Path) -> Result<StarModel, starmodel::core::StoreError> {
+    let url = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| format!("sqlite://{}", data_dir.join("showcase.db").display()));
+    app_on(data_dir, &url).await
+}
+
+/// The application with its records in the database `url` (SQLite, PostgreSQL or
+/// MySQL), the rest in `data_dir`.
+pub async fn app_on(data_dir: &Path, url: &str) -> Result<StarModel, starmodel::core::StoreError> {
     std::fs::create_dir_all(data_dir).map_err(|source| starmodel::core::StoreError::Io {
         path: data_dir.display().to_string(),
         source,
     })?;
-    let url = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| format!("sqlite://{}", data_dir.join("showcase.db").display()));
     // Schema changes become reviewed SQL files beside the code (applied on start).
     let migrations = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-    let sql = SqlStore::connect(&url).await?.migrations_dir(migrations);
+    let sql = SqlStore::connect(url).await?.migrations_dir(migrations);
     let memory = MemoryStore::builder()
         .snapshot(data_dir.join("snapshot.json"))
         .snapshot_interval(Duration::from_secs(2))
