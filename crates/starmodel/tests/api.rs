@@ -722,16 +722,128 @@ async fn edges_answer_alike(store: Arc<dyn starmodel::core::Store>) {
     assert_eq!(reading["maximum"], i64::MAX, "{reading}");
 }
 
+/// A record with a text id and optional text: what PostgreSQL (U+0000), MariaDB
+/// (`TEXT` is 65,535 bytes; `utf8mb4_bin` padded trailing spaces) hold.
+#[derive(Entity, Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[entity(store = "sql", scope = "record", api)]
+pub struct Tag {
+    /// Chosen by the client.
+    #[entity(id)]
+    pub name: String,
+    /// Unbounded.
+    pub note: Option<String>,
+}
+
+#[events]
+impl Tag {}
+
+/// Where [`text_edges`] runs (SQL variants only with the backend features).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[allow(dead_code)]
+enum Engine {
+    Memory,
+    Sqlite,
+    Postgres,
+    MySql,
+}
+
+/// Text at a backend's edges: kept, or refused with a 4xx naming the field, never
+/// a 5xx.
+async fn text_edges(store: Arc<dyn starmodel::core::Store>, engine: Engine) {
+    let app = StarModel::new()
+        .secret([9u8; 32])
+        .sql_store(store)
+        .entity::<Tag>()
+        .build()
+        .unwrap();
+    let s = serve(app).await;
+    let post = |name: &str, note: Value| {
+        let body = json!({"name": name, "note": note});
+        let s = &s;
+        async move { send_json(s, "POST", "/api/tag", &body).await }
+    };
+    let created = |r: &Reply| assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let refused = |r: &Reply, status: StatusCode, field: &str| {
+        let (got, e) = error(r);
+        assert_eq!((got, &e["field"]), (status, &json!(field)), "{}", r.body);
+    };
+
+    created(&post("pad", Value::Null).await);
+    created(&post("pad ", json!("trailing")).await);
+    assert_eq!(get(&s, "/api/tag/pad%20").await.json()["note"], "trailing");
+    assert_eq!(get(&s, "/api/tag/pad").await.json()["note"], Value::Null);
+
+    let r = post("nul", json!("a\0b")).await;
+    let r2 = get(&s, "/api/tag?note=a%00b").await;
+    if engine == Engine::Postgres {
+        refused(&r, StatusCode::UNPROCESSABLE_ENTITY, "note");
+        refused(&r2, StatusCode::BAD_REQUEST, "note");
+        refused(
+            &post("a\0", Value::Null).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "name",
+        );
+    } else {
+        created(&r);
+        assert_eq!(r2.json()["items"][0]["name"], "nul", "{}", r2.body);
+        created(&post("a\0", Value::Null).await);
+    }
+    let r = get(&s, "/api/tag/a%00").await;
+    if engine == Engine::Postgres {
+        assert_eq!(error(&r).0, StatusCode::NOT_FOUND, "{}", r.body);
+    } else {
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+
+    let r = post("long", json!("x".repeat(70_000))).await;
+    if engine == Engine::MySql {
+        refused(&r, StatusCode::UNPROCESSABLE_ENTITY, "note");
+    } else {
+        created(&r);
+    }
+}
+
 #[tokio::test]
 async fn edges_answer_alike_on_a_memory_store() {
     edges_answer_alike(Arc::new(MemoryStore::new())).await;
+    text_edges(Arc::new(MemoryStore::new()), Engine::Memory).await;
 }
 
 #[cfg(feature = "sqlite")]
 #[tokio::test]
 async fn edges_answer_alike_on_a_sqlite_store() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("api.db").display());
-    let store = starmodel::sql::SqlStore::connect(&url).await.unwrap();
-    edges_answer_alike(Arc::new(store)).await;
+    use starmodel::sql::{SqlStore, testing::TempDatabase};
+    let db = TempDatabase::sqlite().unwrap();
+    edges_answer_alike(Arc::new(SqlStore::connect(db.url()).await.unwrap())).await;
+    let db = TempDatabase::sqlite().unwrap();
+    text_edges(
+        Arc::new(SqlStore::connect(db.url()).await.unwrap()),
+        Engine::Sqlite,
+    )
+    .await;
+}
+
+/// Both edge tests, each on a database of its own on the server `var` names
+/// (skipped with a notice when unset, except under `CI=true`).
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+async fn on_server(var: &str, engine: Engine) {
+    use starmodel::sql::{SqlStore, testing::TempDatabase};
+    let Some(db) = TempDatabase::from_env(var).await else {
+        return;
+    };
+    edges_answer_alike(Arc::new(SqlStore::connect(db.url()).await.unwrap())).await;
+    let db = TempDatabase::from_env(var).await.unwrap();
+    text_edges(Arc::new(SqlStore::connect(db.url()).await.unwrap()), engine).await;
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn edges_answer_alike_on_a_postgres_store() {
+    on_server("DATABASE_URL_POSTGRES", Engine::Postgres).await;
+}
+
+#[cfg(feature = "mysql")]
+#[tokio::test]
+async fn edges_answer_alike_on_a_mysql_store() {
+    on_server("DATABASE_URL_MYSQL", Engine::MySql).await;
 }

@@ -31,7 +31,7 @@ use bytes::Bytes;
 use http::{HeaderValue, Method, StatusCode, header};
 use serde_json::{Map, Value, json};
 use starmodel_core::entity::{Field, FieldError};
-use starmodel_core::{DispatchError, EntityId, EntityType, EventError, Scope};
+use starmodel_core::{DispatchError, EntityId, EntityType, EventError, Scope, StoreError};
 
 use self::body::{Accept, Completeness, field_errors, merge_patch, read_object};
 use self::shape::{Shape, new_uuid_v4};
@@ -223,6 +223,17 @@ impl EntityApi {
                 let body = json!({ "items": items, "next": page.next });
                 json_response(StatusCode::OK, body.to_string())
             }
+            // A filter value the store cannot compare (U+0000 on PostgreSQL) is a
+            // bad query parameter, as its other filter errors are.
+            Err(DispatchError::Store(StoreError::Invalid {
+                field: Some(field),
+                message,
+            })) => ErrorResponse::new(
+                StatusCode::BAD_REQUEST,
+                format!("filter on `{field}`: {message}"),
+            )
+            .field(field)
+            .into_response(),
             Err(e) => error(&e),
         }
     }
