@@ -18,6 +18,9 @@ import { BASE_URL, STREAM_PATH, launch, log, screenshot } from './support.mjs';
 // How soon a change must show in another tab: a functional deadline, not a benchmark.
 const LIVE_DEADLINE_MS = 1000;
 
+const SESSION = '#session-counter';
+const GLOBAL = '#global-counter';
+
 /** Opens `/counter` in a new tab of `context`, labelled `label` in the log. */
 async function openCounter(context, label) {
   const page = await context.newPage();
