@@ -21,11 +21,11 @@ use crate::session::{SessionKeys, random_bytes, secret_from_file};
 use crate::view::DatastarBundle;
 
 /// How long the default memory store keeps an instance nobody touches (global
-/// entities are exempt).
+/// and record entities are exempt).
 pub const DEFAULT_SESSION_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// How many instances the default memory store holds before evicting the least
-/// recently used (global entities are exempt).
+/// recently used (global and record entities are exempt).
 pub const DEFAULT_CAPACITY: usize = 1_000_000;
 
 /// The environment variable holding the session-signing secret (32+ bytes).
@@ -148,7 +148,7 @@ impl std::fmt::Debug for StarModel {
 impl StarModel {
     /// An application with no entities, a memory store (instances idle for
     /// [`DEFAULT_SESSION_TTL`] expire, at most [`DEFAULT_CAPACITY`] are kept; global
-    /// entities are exempt from both), no bus (one instance), a 1 MiB body limit
+    /// and record entities are exempt from both), no bus (one instance), a 1 MiB body limit
     /// and a 15 s stream heartbeat.
     pub fn new() -> Self {
         Self {
@@ -232,7 +232,7 @@ impl StarModel {
 
     /// Uses this memory store for memory entities (to set TTL, capacity or a
     /// snapshot file, or to share one store between two applications). Global
-    /// entities are [pinned](MemoryStore::pin) in it.
+    /// and record entities are [pinned](MemoryStore::pin) in it.
     pub fn memory_store(mut self, store: MemoryStore) -> Self {
         self.memory = Some(store);
         self
@@ -347,7 +347,7 @@ impl StarModel {
         let memory = match self.memory {
             Some(m) => m,
             // Session instances of visitors who never come back must not pile up
-            // forever; global ones are pinned below.
+            // forever; global and record ones are pinned below.
             None => MemoryStore::builder()
                 .ttl(DEFAULT_SESSION_TTL)
                 .capacity(DEFAULT_CAPACITY)
@@ -364,7 +364,9 @@ impl StarModel {
                     entity: ty.name(),
                     source: e,
                 })?;
-            if ty.scope() == Scope::Global {
+            // Only sessions come and go: shared and record instances are data,
+            // never expired nor evicted.
+            if matches!(ty.scope(), Scope::Global | Scope::Record) {
                 memory.pin(ty.name());
             }
             if !stores.iter().any(|s| same_store(s, ty.store())) {

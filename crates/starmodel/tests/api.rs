@@ -550,7 +550,7 @@ async fn the_openapi_document_describes_paths_schemas_and_errors() {
             .unwrap()
             .keys()
             .collect::<Vec<_>>(),
-        ["204", "404", "503"]
+        ["204", "403", "404", "503"]
     );
 
     let schemas = &doc["components"]["schemas"];
@@ -674,6 +674,26 @@ async fn edges_answer_alike(store: Arc<dyn starmodel::core::Store>) {
     assert_eq!(created["extra"], Value::Null);
     let id = created["id"].as_str().unwrap();
     assert_eq!(get(&s, &format!("/api/meter/{id}")).await.json(), created);
+    // The id in another spelling names the same record on every store.
+    let upper = id.to_uppercase().replace('-', "");
+    assert_eq!(
+        get(&s, &format!("/api/meter/{upper}")).await.json(),
+        created
+    );
+    let r = send_json(&s, "PATCH", &format!("/api/meter/{upper}"), &json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // A browser's cross-site write is refused, like a cross-site event.
+    let path = format!("/api/meter/{id}");
+    let r = http(
+        s.addr,
+        "DELETE",
+        &path,
+        &[("sec-fetch-site", "cross-site")],
+        b"",
+    )
+    .await;
+    assert_eq!(error(&r).0, StatusCode::FORBIDDEN, "{}", r.body);
+    assert_eq!(get(&s, &path).await.status, StatusCode::OK, "still there");
 
     for (method, body) in [
         ("GET", None),

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use http::{Request, StatusCode};
+use starmodel::core::Store;
 use starmodel::prelude::*;
 use support::{WAIT, event, open_stream, send};
 
@@ -301,4 +302,34 @@ async fn a_record_view_follows_its_record_only() {
         html.contains(r#"id="note-a""#),
         "the element stays, empty: {html}"
     );
+}
+
+#[tokio::test]
+async fn a_record_breaking_todays_rules_can_still_be_deleted() {
+    let store = MemoryStore::new();
+    // Written before the rule existed, or copied in: too long for `text` now.
+    let old = starmodel::core::Record {
+        version: 1,
+        value: serde_json::json!({"id": "old", "text": "far too long for the rule", "pinned": false}),
+    };
+    store
+        .import(&starmodel::core::EntityKey::new("note", "old"), &old)
+        .await
+        .unwrap();
+    let router = StarModel::new()
+        .secret([7u8; 32])
+        .entity_with_store::<Note>(Arc::new(store))
+        .build()
+        .unwrap()
+        .router();
+    let r = send(&router, event("POST", "/note/old/pin", None, "{}")).await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a change must pass the rules"
+    );
+    let r = send(&router, event("POST", "/note/old/erase", None, "{}")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = send(&router, event("POST", "/note/old/pin", None, "{}")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
 }

@@ -131,8 +131,24 @@ fn invalid(errors: Vec<FieldError>) -> DispatchError {
     EventError::Invalid(errors).into()
 }
 
+/// Writes must come from this site's pages or from a non-browser client, like
+/// events (a browser's cross-site request says so in its headers).
+fn cross_site_write(req: &Request) -> Option<Response> {
+    let read = matches!(*req.method(), Method::GET | Method::HEAD);
+    (!read && !crate::routes::same_site(req.headers())).then(|| {
+        ErrorResponse::new(
+            StatusCode::FORBIDDEN,
+            "cross-site API write refused: send it from a same-origin page or without browser headers",
+        )
+        .into_response()
+    })
+}
+
 /// `/api/{entity}`: list and create.
 async fn collection(api: Arc<EntityApi>, req: Request) -> Response {
+    if let Some(refused) = cross_site_write(&req) {
+        return refused;
+    }
     match *req.method() {
         Method::GET | Method::HEAD => api.list(req).await,
         Method::POST => api.create(req).await.unwrap_or_else(|e| e),
@@ -142,9 +158,16 @@ async fn collection(api: Arc<EntityApi>, req: Request) -> Response {
 
 /// `/api/{entity}/{id}`: read, replace, patch, delete.
 async fn record(api: Arc<EntityApi>, req: Request) -> Response {
-    let Some(id) = path_id(req.uri().path()) else {
+    if let Some(refused) = cross_site_write(&req) {
+        return refused;
+    }
+    let Some(raw) = path_id(req.uri().path()) else {
         return ErrorResponse::new(StatusCode::NOT_FOUND, "the id in the path is not UTF-8")
             .into_response();
+    };
+    // The form every store keys records by (`6F96…` and `6f96…` are one UUID).
+    let Some(id) = api.ty.canonical_id(raw.as_str()) else {
+        return api.not_found(&raw);
     };
     let result = match *req.method() {
         Method::GET | Method::HEAD => api.get(id).await,

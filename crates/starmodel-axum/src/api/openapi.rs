@@ -222,11 +222,16 @@ fn json_content(schema: Value) -> Value {
 }
 
 /// The shared error responses, by status.
-const ERRORS: [(&str, &str, &str); 7] = [
+const ERRORS: [(&str, &str, &str); 8] = [
     (
         "400",
         "BadRequest",
         "malformed JSON, a body that is not an object, or a bad query parameter (named in `field`)",
+    ),
+    (
+        "403",
+        "Forbidden",
+        "a write a browser sent from another site (its `Origin` or `Sec-Fetch-Site` says so)",
     ),
     ("404", "NotFound", "no record with this id"),
     (
@@ -397,13 +402,13 @@ fn paths_of(ty: &EntityType, paths: &mut Map<String, Value>, schemas: &mut Map<S
                             format!("Delete{p}"): link("delete"),
                         },
                     })),
-                    &["400", "409", "413", "415", "422", "503"],
+                    &["400", "403", "409", "413", "415", "422", "503"],
                 ),
             },
         }),
     );
     let changed = |what: &str| json!({ "description": what, "content": one() });
-    let write_errors = ["400", "404", "409", "413", "415", "422", "503"];
+    let write_errors = ["400", "403", "404", "409", "413", "415", "422", "503"];
     paths.insert(
         format!("/api/{name}/{{id}}"),
         json!({
@@ -440,7 +445,7 @@ fn paths_of(ty: &EntityType, paths: &mut Map<String, Value>, schemas: &mut Map<S
                 "operationId": format!("delete{p}"),
                 "tags": [name],
                 "summary": format!("Delete a `{name}` record"),
-                "responses": responses(("204", json!({ "description": "deleted" })), &["404", "503"]),
+                "responses": responses(("204", json!({ "description": "deleted" })), &["403", "404", "503"]),
             },
         }),
     );

@@ -11,9 +11,11 @@
 //!
 //! A view is rendered **once** per burst of changes and the resulting
 //! `datastar-patch-elements` event goes to every page showing it, through the
-//! same coalescing `watch` channels as entity states. Renders are serialized per
-//! view and ordered by a generation counter, so a slow render never overwrites a
-//! newer one. Pages tell their live stream what they show with signals the view's
+//! same coalescing `watch` channels as entity states. Renders after changes run
+//! one at a time per view; every rendering carries the generation it was started
+//! at and replaces the channel's only when newer, so a slow render never
+//! overwrites a newer one. A page opening its stream gets the rendering in the
+//! channel when it is current, and renders it only when not. Pages tell their live stream what they show with signals the view's
 //! element carries: `{"starmodel": {"views": {"todos": true}}}` and
 //! `{"starmodel": {"records": {"todo-card": {"<id>": true}}}}`.
 
@@ -32,6 +34,8 @@ use tokio::sync::watch;
 use super::{Frame, Latest};
 
 type Rendered = Pin<Box<dyn Future<Output = Result<String, DispatchError>> + Send>>;
+
+type Receiver = watch::Receiver<Latest>;
 
 /// Renders a list view's records: loads them, returns the fragment's inner HTML.
 type ListRenderFn = Arc<dyn Fn(Arc<Dispatcher>) -> Rendered + Send + Sync>;
@@ -203,25 +207,25 @@ impl Views {
     }
 
     /// The state of list view `name`, or of record view `name` for `id` (created
-    /// on first use); `None` for an unknown view.
-    fn state(&self, name: &str, id: Option<&EntityId>) -> Option<Arc<ViewState>> {
+    /// on first use), with a receiver of its frames; `None` for an unknown view.
+    /// The receiver is taken under the lock that forgets unwatched record views,
+    /// so a view cannot be forgotten between its creation and its first viewer.
+    fn watch(&self, name: &str, id: Option<&EntityId>) -> Option<(Arc<ViewState>, Receiver)> {
         let Some(id) = id else {
-            return self.lists.get(name).cloned();
+            let state = self.lists.get(name)?.clone();
+            let rx = state.tx.subscribe();
+            return Some((state, rx));
         };
         let (name, fresh) = self.record_state(name, id)?;
-        let key = (name, id.clone());
-        if let Some(state) = self
-            .shown
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&key)
-        {
-            return Some(state.clone());
-        }
         let mut shown = self.shown.write().unwrap_or_else(PoisonError::into_inner);
         // Forget the channels nobody watches any more.
         shown.retain(|_, s| s.tx.receiver_count() > 0);
-        Some(shown.entry(key).or_insert_with(|| Arc::new(fresh)).clone())
+        let state = shown
+            .entry((name, id.clone()))
+            .or_insert_with(|| Arc::new(fresh))
+            .clone();
+        let rx = state.tx.subscribe();
+        Some((state, rx))
     }
 
     /// Renders list view `name` (or record view `name` for `id`) now, for a page
@@ -245,17 +249,25 @@ impl Views {
     }
 
     /// A receiver of the frames of list view `name` (or record view `name` for
-    /// `id`), rendered fresh first: the page's stream starts from the current
-    /// records. `None` for an unknown view.
+    /// `id`), holding the current rendering: the page's stream starts from the
+    /// current records. A view rendered since the last change is not rendered
+    /// again. `None` for an unknown view.
     pub(crate) async fn subscribe(
         &self,
         name: &str,
         id: Option<&EntityId>,
-    ) -> Option<Result<watch::Receiver<Latest>, DispatchError>> {
-        let state = self.state(name, id)?;
-        let rx = state.tx.subscribe();
-        let dispatcher = self.dispatcher()?;
+    ) -> Option<Result<Receiver, DispatchError>> {
+        let (state, rx) = self.watch(name, id)?;
         let generation = state.generation.load(Ordering::SeqCst);
+        let current = state
+            .tx
+            .borrow()
+            .as_ref()
+            .is_some_and(|f| f.version >= generation);
+        if current {
+            return Some(Ok(rx));
+        }
+        let dispatcher = self.dispatcher()?;
         Some(
             render_into(&state, dispatcher, generation)
                 .await
@@ -342,7 +354,15 @@ async fn render_into(
 ) -> Result<(), DispatchError> {
     let inner = (view.render)(dispatcher).await?;
     let html = view.wrap(&inner).into_string();
-    let bytes = PatchElements::new(html).to_bytes().unwrap_or_default();
+    let bytes = match PatchElements::new(html).to_bytes() {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            // Markup from maud holds no bare line breaks the encoder refuses;
+            // should it, the pages keep their last good rendering.
+            tracing::error!(view = view.element, error = %e, "live view could not be encoded");
+            return Ok(());
+        }
+    };
     let frame = Frame {
         version: generation,
         bytes,

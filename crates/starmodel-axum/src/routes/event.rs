@@ -166,7 +166,14 @@ async fn run(
                 .map(|(_, v)| v.clone())
                 .unwrap_or_default();
             input = input.with_path(path);
-            EntityId::new(id)
+            // The form every store keys records by (`6F96…` and `6f96…` are one
+            // UUID); an id no record can have is simply not found.
+            ty.canonical_id(&id).ok_or_else(|| {
+                ErrorResponse::new(
+                    StatusCode::NOT_FOUND,
+                    format!("no `{}` with id `{id}`", ty.name()),
+                )
+            })?
         }
     };
     let outcome = ctx

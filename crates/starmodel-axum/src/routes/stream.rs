@@ -101,7 +101,6 @@ pub(super) async fn open(ctx: Arc<AppContext>, req: Request) -> Response {
                 .into_response();
         }
     }
-    let mut receivers = pending.take();
     // Views the page shows: `{"starmodel": {"views": {"todos": true},
     // "records": {"todo-card": {"<id>": true}}}}`.
     let mut views: Vec<(String, Option<EntityId>)> = Vec::new();
@@ -124,10 +123,13 @@ pub(super) async fn open(ctx: Arc<AppContext>, req: Request) -> Response {
     }
     // A page shows a handful; a request naming thousands is not a page.
     views.truncate(MAX_VIEWS);
+    // Before the key receivers leave `pending`: an early return or a client
+    // leaving during these renders still releases the keys' channels.
+    let mut view_receivers = Vec::with_capacity(views.len());
     for (name, id) in &views {
         match ctx.hub.views.subscribe(name, id.as_ref()).await {
             None => {}
-            Some(Ok(rx)) => receivers.push(rx),
+            Some(Ok(rx)) => view_receivers.push(rx),
             Some(Err(e)) => {
                 return ErrorResponse::new(
                     e.status(),
@@ -138,6 +140,8 @@ pub(super) async fn open(ctx: Arc<AppContext>, req: Request) -> Response {
             }
         }
     }
+    let mut receivers = pending.take();
+    receivers.extend(view_receivers);
     let mut first = BytesMut::new();
     for rx in &mut receivers {
         if let Some(frame) = rx.borrow_and_update().as_ref() {

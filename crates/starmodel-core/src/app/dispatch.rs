@@ -235,18 +235,19 @@ impl Dispatcher {
                     },
                 };
                 match run_guarded(ty, index, Some(&state), input) {
+                    Ok((_, EventOutput::Deleted)) => {
+                        // Removing needs no valid state: a record that breaks
+                        // today's rules can still be deleted.
+                        result = Some(Ok(EventOutput::Deleted));
+                        Mutation::Delete
+                    }
                     Ok((value, output)) => {
                         if let Err(e) = check_written(ty, &id, &value) {
                             result = Some(Err(e));
                             return Mutation::Keep;
                         }
-                        let mutation = if output == EventOutput::Deleted {
-                            Mutation::Delete
-                        } else {
-                            Mutation::Put(value)
-                        };
                         result = Some(Ok(output));
-                        mutation
+                        Mutation::Put(value)
                     }
                     Err(e) => {
                         result = Some(Err(e));
@@ -305,12 +306,13 @@ impl Dispatcher {
         let id = record_id(ty, &value)?;
         check_written(ty, &id, &value)?;
         let key = ty.key(id.clone());
-        let mut value = Some(value);
+        // A store may run the closure more than once (a retried transaction):
+        // each run must be able to write.
         let outcome = ty
             .store()
-            .update(&key, &mut |current| match (current, value.take()) {
-                (None, Some(v)) => Mutation::Put(v),
-                _ => Mutation::Keep,
+            .update(&key, &mut |current| match current {
+                None => Mutation::Put(value.clone()),
+                Some(_) => Mutation::Keep,
             })
             .await?;
         let UpdateOutcome::Written(record) = outcome else {

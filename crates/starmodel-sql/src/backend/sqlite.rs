@@ -442,10 +442,14 @@ async fn attempt(
         (Mutation::Delete, None) => return Ok(Some(UpdateOutcome::Deleted)),
         (Mutation::Delete, Some(old)) => {
             let params = vec![key_value.clone(), version_value(old.version)];
-            sqlx::query_with(&table.sql.delete_if_version, args(params))
+            let done = sqlx::query_with(&table.sql.delete_if_version, args(params))
                 .execute(&mut *conn)
                 .await
                 .map_err(fail)?;
+            if done.rows_affected() == 0 {
+                // Written by someone else since it was read: start over.
+                return Ok(None);
+            }
             return Ok(Some(UpdateOutcome::Deleted));
         }
         (Mutation::Put(value), None) => {
