@@ -11,7 +11,7 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::de::IgnoredAny;
 use starmodel_core::entity::GLOBAL_ID;
-use starmodel_core::{EntityId, EntityType, EventInput, EventOutput, Scope};
+use starmodel_core::{EntityId, EntityType, EventInput, EventKind, EventOutput, Scope};
 use starmodel_datastar::{
     DatastarEvent, ElementPatchMode, PatchElements, PatchSignals, ReadSignalsError,
     TEXT_EVENT_STREAM,
@@ -166,14 +166,19 @@ async fn run(
                 .map(|(_, v)| v.clone())
                 .unwrap_or_default();
             input = input.with_path(path);
-            // The form every store keys records by (`6F96…` and `6f96…` are one
-            // UUID); an id no record can have is simply not found.
-            ty.canonical_id(&id).ok_or_else(|| {
-                ErrorResponse::new(
-                    StatusCode::NOT_FOUND,
-                    format!("no `{}` with id `{id}`", ty.name()),
-                )
-            })?
+            if spec.kind == EventKind::Create {
+                // No record yet: the new one's id comes from the event.
+                EntityId::new(id)
+            } else {
+                // The form every store keys records by (`6F96…` and `6f96…` are
+                // one UUID); an id no record can have is simply not found.
+                ty.canonical_id(&id).ok_or_else(|| {
+                    ErrorResponse::new(
+                        StatusCode::NOT_FOUND,
+                        format!("no `{}` with id `{id}`", ty.name()),
+                    )
+                })?
+            }
         }
     };
     let outcome = ctx
