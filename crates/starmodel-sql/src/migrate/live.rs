@@ -54,8 +54,8 @@ pub(crate) async fn table(
 ) -> Result<Option<LiveTable>, sqlx::Error> {
     let (columns, indexes) = match conn.dialect() {
         Dialect::Sqlite => sqlite(conn, name).await?,
-        Dialect::Postgres => postgres(conn, name).await?,
-        Dialect::MySql => mysql(conn, name).await?,
+        Dialect::Postgres => catalog(conn, name, POSTGRES_COLUMNS, POSTGRES_INDEXES).await?,
+        Dialect::MySql => catalog(conn, name, MYSQL_COLUMNS, MYSQL_INDEXES).await?,
     };
     if columns.is_empty() {
         return Ok(None);
@@ -127,10 +127,8 @@ async fn sqlite(conn: &mut Conn<'_>, table: &str) -> Result<Parts, sqlx::Error> 
     Ok((columns, indexes))
 }
 
-async fn postgres(conn: &mut Conn<'_>, table: &str) -> Result<Parts, sqlx::Error> {
-    let rows = conn
-        .rows(
-            "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), \
+/// PostgreSQL's catalog: (name, type, nullable, primary key) per column.
+const POSTGRES_COLUMNS: &str = "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), \
                     CASE WHEN a.attnotnull THEN '0' ELSE '1' END, \
                     CASE WHEN EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid \
                         AND i.indisprimary AND a.attnum = ANY (i.indkey)) THEN '1' ELSE '0' END \
@@ -139,22 +137,10 @@ async fn postgres(conn: &mut Conn<'_>, table: &str) -> Result<Parts, sqlx::Error
              JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE n.nspname = current_schema() AND c.relname = $1 \
                AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped \
-             ORDER BY a.attnum",
-            &[table],
-        )
-        .await?;
-    let columns = rows
-        .iter()
-        .map(|r| LiveColumn {
-            name: text(&r[0]),
-            sql_type: text(&r[1]),
-            nullable: flag(&r[2]),
-            primary_key: flag(&r[3]),
-        })
-        .collect();
-    let rows = conn
-        .rows(
-            "SELECT ic.relname::text, CASE WHEN ix.indisunique THEN '1' ELSE '0' END, \
+             ORDER BY a.attnum";
+
+/// PostgreSQL's catalog: (index, unique, column) per indexed column.
+const POSTGRES_INDEXES: &str = "SELECT ic.relname::text, CASE WHEN ix.indisunique THEN '1' ELSE '0' END, \
                     COALESCE(a.attname::text, '') \
              FROM pg_index ix \
              JOIN pg_class t ON t.oid = ix.indrelid \
@@ -163,25 +149,33 @@ async fn postgres(conn: &mut Conn<'_>, table: &str) -> Result<Parts, sqlx::Error
              CROSS JOIN LATERAL unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) \
              LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum \
              WHERE n.nspname = current_schema() AND t.relname = $1 AND NOT ix.indisprimary \
-             ORDER BY ic.relname, k.ord",
-            &[table],
-        )
-        .await?;
-    Ok((columns, group_indexes(&rows)))
-}
+             ORDER BY ic.relname, k.ord";
 
-async fn mysql(conn: &mut Conn<'_>, table: &str) -> Result<Parts, sqlx::Error> {
-    // CAST: some servers hand information_schema text out as binary strings.
-    let rows = conn
-        .rows(
-            "SELECT CAST(COLUMN_NAME AS CHAR), CAST(COLUMN_TYPE AS CHAR), \
+/// MySQL's information schema: (name, type, nullable, key) per column. CAST: some
+/// servers hand information_schema text out as binary strings.
+const MYSQL_COLUMNS: &str = "SELECT CAST(COLUMN_NAME AS CHAR), CAST(COLUMN_TYPE AS CHAR), \
                     CAST(IS_NULLABLE AS CHAR), CAST(COLUMN_KEY AS CHAR) \
              FROM information_schema.COLUMNS \
              WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? \
-             ORDER BY ORDINAL_POSITION",
-            &[table],
-        )
-        .await?;
+             ORDER BY ORDINAL_POSITION";
+
+/// MySQL's information schema: (index, unique, column) per indexed column.
+const MYSQL_INDEXES: &str = "SELECT CAST(INDEX_NAME AS CHAR), CAST(1 - NON_UNIQUE AS CHAR), \
+                    CAST(COALESCE(COLUMN_NAME, '') AS CHAR) \
+             FROM information_schema.STATISTICS \
+             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_NAME <> 'PRIMARY' \
+             ORDER BY INDEX_NAME, SEQ_IN_INDEX";
+
+/// A table's columns and indexes from a server's catalog, through two queries
+/// taking the table name: `columns` answers (name, type, nullable, primary key)
+/// per column, `indexes` (index, unique, column) per indexed column in order.
+async fn catalog(
+    conn: &mut Conn<'_>,
+    table: &str,
+    columns: &str,
+    indexes: &str,
+) -> Result<Parts, sqlx::Error> {
+    let rows = conn.rows(columns, &[table]).await?;
     let columns = rows
         .iter()
         .map(|r| LiveColumn {
@@ -191,16 +185,7 @@ async fn mysql(conn: &mut Conn<'_>, table: &str) -> Result<Parts, sqlx::Error> {
             primary_key: flag(&r[3]),
         })
         .collect();
-    let rows = conn
-        .rows(
-            "SELECT CAST(INDEX_NAME AS CHAR), CAST(1 - NON_UNIQUE AS CHAR), \
-                    CAST(COALESCE(COLUMN_NAME, '') AS CHAR) \
-             FROM information_schema.STATISTICS \
-             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_NAME <> 'PRIMARY' \
-             ORDER BY INDEX_NAME, SEQ_IN_INDEX",
-            &[table],
-        )
-        .await?;
+    let rows = conn.rows(indexes, &[table]).await?;
     Ok((columns, group_indexes(&rows)))
 }
 
