@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { BASE_URL, STREAM_PATH, launch, log, screenshot } from './support.mjs';
+import { BASE_URL, launch, loadLive, log, newTab, screenshot } from './support.mjs';
 
 // How soon a change must show in another tab: a functional deadline, not a benchmark.
 const LIVE_DEADLINE_MS = 1000;
@@ -23,43 +23,9 @@ const GLOBAL = '#global-counter';
 
 /** Opens `/counter` in a new tab of `context`, labelled `label` in the log. */
 async function openCounter(context, label) {
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on('console', (m) => {
-    const at = m.location()?.url;
-    log(`[${label}] console.${m.type()}: ${m.text()}${at ? ` (${at})` : ''}`);
-  });
-  page.on('pageerror', (e) => log(`[${label}] page error: ${e.message}`));
-  page.on('requestfailed', (r) => {
-    // A reload or a closing tab aborts the open stream; that is expected.
-    log(`[${label}] request failed: ${r.method()} ${r.url()}: ${r.failure()?.errorText}`);
-  });
-  page.on('response', (r) => {
-    // Datastar's requests (the live stream, the events) and anything that failed.
-    const request = r.request();
-    if (request.resourceType() === 'fetch' || !r.ok()) {
-      const url = new URL(r.url());
-      const query = url.search.length > 60 ? '?…' : url.search;
-      log(`[${label}] ${request.method()} ${url.pathname}${query} -> ${r.status()}`);
-    }
-  });
-  await loadCounter(page, () => page.goto(`${BASE_URL}/counter`));
+  const page = await newTab(context, label);
+  await loadLive(page, () => page.goto(`${BASE_URL}/counter`));
   return page;
-}
-
-/**
- * Runs `navigate` and waits until the page's live stream has answered, so the
- * server knows the tab before the test changes anything. Returns the page's
- * HTML response.
- */
-async function loadCounter(page, navigate) {
-  const stream = page.waitForResponse(
-    (r) => new URL(r.url()).pathname === STREAM_PATH && r.ok(),
-  );
-  const response = await navigate();
-  assert.ok(response?.ok(), `GET /counter answered ${response?.status()}`);
-  await stream;
-  return response;
 }
 
 /** The number a counter card shows. */
@@ -192,7 +158,7 @@ describe('/counter in headless Chromium', { timeout: 120_000 }, () => {
     await click(tabA, SESSION, '+1');
     await expectShown(tabs, SESSION, s0 + 11, 'session +10 +1 in tab A');
 
-    const response = await loadCounter(tabB, () => tabB.reload());
+    const response = await loadLive(tabB, () => tabB.reload());
     assert.equal(
       rendered(await response.text(), 'session-counter'),
       s0 + 11,

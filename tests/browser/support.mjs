@@ -2,6 +2,7 @@
 // is started on this machine, the log every test writes to stderr, and where
 // screenshots go.
 
+import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,4 +51,47 @@ export async function screenshot(page, name) {
   const path = join(dir, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
   log(`screenshot: ${path}`);
+}
+
+/**
+ * A new tab of `context` whose console messages, page errors, failed requests
+ * and Datastar requests (the live stream, the events) are logged as `[label]`,
+ * to diagnose a failure from the log alone.
+ */
+export async function newTab(context, label) {
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on('console', (m) => {
+    const at = m.location()?.url;
+    log(`[${label}] console.${m.type()}: ${m.text()}${at ? ` (${at})` : ''}`);
+  });
+  page.on('pageerror', (e) => log(`[${label}] page error: ${e.message}`));
+  page.on('requestfailed', (r) => {
+    // A reload or a closing tab aborts the open stream; that is expected.
+    log(`[${label}] request failed: ${r.method()} ${r.url()}: ${r.failure()?.errorText}`);
+  });
+  page.on('response', (r) => {
+    const request = r.request();
+    if (request.resourceType() === 'fetch' || !r.ok()) {
+      const url = new URL(r.url());
+      const query = url.search.length > 60 ? '?…' : url.search;
+      log(`[${label}] ${request.method()} ${url.pathname}${query} -> ${r.status()}`);
+    }
+  });
+  return page;
+}
+
+/**
+ * Runs `navigate` and waits until the page's live stream has answered, so the
+ * server knows the tab before the test changes anything. Returns the page's
+ * HTML response, which must be a success.
+ */
+export async function loadLive(page, navigate) {
+  const stream = page.waitForResponse(
+    (r) => new URL(r.url()).pathname === STREAM_PATH && r.ok(),
+  );
+  const response = await navigate();
+  assert.ok(response?.ok(), `GET ${page.url()} answered ${response?.status()}`);
+  await stream;
+  return response;
 }

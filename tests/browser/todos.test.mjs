@@ -11,37 +11,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { BASE_URL, STREAM_PATH, launch, log, screenshot } from './support.mjs';
+import { BASE_URL, launch, loadLive, log, newTab, screenshot } from './support.mjs';
 
 // How soon a change must show in another tab: a functional deadline, not a benchmark.
 const LIVE_DEADLINE_MS = 2000;
 
 /** Opens `/todos` in a new tab of `context` and waits for its live stream. */
 async function openTodos(context, label) {
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on('console', (m) => log(`[${label}] console.${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => log(`[${label}] page error: ${e.message}`));
-  page.on('response', (r) => {
-    const request = r.request();
-    if (request.resourceType() === 'fetch' || !r.ok()) {
-      const url = new URL(r.url());
-      const query = url.search.length > 60 ? '?…' : url.search;
-      log(`[${label}] ${request.method()} ${url.pathname}${query} -> ${r.status()}`);
-    }
-  });
-  await load(page, () => page.goto(`${BASE_URL}/todos`));
+  const page = await newTab(context, label);
+  await loadLive(page, () => page.goto(`${BASE_URL}/todos`));
   return page;
-}
-
-async function load(page, navigate) {
-  const stream = page.waitForResponse(
-    (r) => new URL(r.url()).pathname === STREAM_PATH && r.ok(),
-  );
-  const response = await navigate();
-  assert.ok(response?.ok(), `GET /todos answered ${response?.status()}`);
-  await stream;
-  return response;
 }
 
 /** The list item whose title input holds `title`. */
@@ -162,7 +141,7 @@ describe('/todos in headless Chromium', { timeout: 120_000 }, () => {
       !(await titles(p)).includes(first),
     );
     const shown = await titles(bob);
-    await load(bob, () => bob.reload());
+    await loadLive(bob, () => bob.reload());
     assert.deepEqual(await titles(bob), shown, 'the reloaded page shows the stored list');
   });
 });
