@@ -114,6 +114,62 @@ pub(crate) struct LoadConfig {
     pub(crate) duration: Duration,
 }
 
+impl LoadConfig {
+    /// The measured runs' defaults: 64 connections, 2 s warm-up, 10 s measured.
+    pub(crate) fn standard() -> Self {
+        Self {
+            connections: 64,
+            warmup: Duration::from_secs(2),
+            duration: Duration::from_secs(10),
+        }
+    }
+
+    /// A smoke run (`--smoke`): 4 connections for 1 s.
+    pub(crate) fn smoke() -> Self {
+        Self {
+            connections: 4,
+            warmup: Duration::from_millis(200),
+            duration: Duration::from_secs(1),
+        }
+    }
+
+    /// Applies `--duration SECONDS` or `--connections N` (1..=`max_connections`)
+    /// when `flag` is one of them, taking its value from `args`; `Ok(false)` for
+    /// any other flag.
+    pub(crate) fn parse_flag(
+        &mut self,
+        flag: &str,
+        args: &mut impl Iterator<Item = String>,
+        max_connections: usize,
+        usage: &str,
+    ) -> Result<bool, String> {
+        if flag != "--duration" && flag != "--connections" {
+            return Ok(false);
+        }
+        let v = args
+            .next()
+            .ok_or_else(|| format!("{flag} needs a value\n{usage}"))?;
+        if flag == "--duration" {
+            let secs: f64 = v
+                .parse()
+                .ok()
+                .filter(|s: &f64| s.is_finite() && *s > 0.0)
+                .ok_or_else(|| format!("--duration: `{v}` is not a positive number"))?;
+            self.duration = Duration::from_secs_f64(secs);
+        } else {
+            self.connections = v
+                .parse()
+                .ok()
+                .filter(|n| (1..=max_connections).contains(n))
+                .ok_or_else(|| match max_connections {
+                    usize::MAX => format!("--connections: `{v}` is not a positive integer"),
+                    max => format!("--connections: `{v}` is not in 1..={max}"),
+                })?;
+        }
+        Ok(true)
+    }
+}
+
 /// What one run measured.
 #[derive(Debug, Default)]
 pub(crate) struct LoadResult {

@@ -1,7 +1,7 @@
 //! The SQL benchmark: committed events per second on a record entity in each
 //! store, beside raw axum, in one run (the `sql` mode; see the crate docs).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -30,45 +30,20 @@ pub(crate) struct Options {
 
 pub(crate) fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     let mut options = Options {
-        config: LoadConfig {
-            connections: 64,
-            warmup: Duration::from_secs(2),
-            duration: Duration::from_secs(10),
-        },
+        config: LoadConfig::standard(),
         hot: true,
         smoke: false,
     };
     while let Some(arg) = args.next() {
-        let mut value = |flag: &str| {
-            args.next()
-                .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))
-        };
+        // Each connection has rows of its own: at most one per row.
+        if options.config.parse_flag(&arg, &mut args, ROWS, USAGE)? {
+            continue;
+        }
         match arg.as_str() {
-            "--duration" => {
-                let v = value("--duration")?;
-                let secs: f64 = v
-                    .parse()
-                    .ok()
-                    .filter(|s: &f64| s.is_finite() && *s > 0.0)
-                    .ok_or_else(|| format!("--duration: `{v}` is not a positive number"))?;
-                options.config.duration = Duration::from_secs_f64(secs);
-            }
-            "--connections" => {
-                let v = value("--connections")?;
-                options.config.connections = v
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=ROWS).contains(n))
-                    .ok_or_else(|| format!("--connections: `{v}` is not in 1..={ROWS}"))?;
-            }
             "--no-hot" => options.hot = false,
             "--smoke" => {
                 options.smoke = true;
-                options.config = LoadConfig {
-                    connections: 4,
-                    warmup: Duration::from_millis(200),
-                    duration: Duration::from_secs(1),
-                };
+                options.config = LoadConfig::smoke();
             }
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
