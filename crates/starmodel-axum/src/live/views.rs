@@ -278,6 +278,10 @@ impl Views {
     /// Instance `id` of `entity` changed (`None`: anything may have): the views
     /// showing it render again, once per burst of changes, if anybody watches.
     pub(crate) fn changed(&self, entity: &str, id: Option<&EntityId>) {
+        // Every commit comes here: an application without views pays nothing.
+        if self.lists.is_empty() && self.records.is_empty() {
+            return;
+        }
         let Some(dispatcher) = self.dispatcher() else {
             return;
         };
