@@ -547,15 +547,32 @@ async fn concurrent_starts_migrate_once(backend: Backend) {
     let Some(db) = fresh(backend).await else {
         return;
     };
-    let (a, b) = tokio::join!(start(&db, &V2, |s| s), start(&db, &V2, |s| s));
-    let (a, b) = (a.unwrap(), b.unwrap());
-    assert_eq!(applied(&a).await, ["0001_create_todo.sql"]);
-    put(&a, json!({
+    // Four processes' stores starting at once, each on its own worker thread: one
+    // plans and applies, the others wait and find nothing left to do.
+    let url = db.url.clone();
+    let starts: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                let store = SqlStore::connect(&url).await.unwrap();
+                store.attach(&V2).unwrap();
+                store.prepare().await.map(|()| store)
+            })
+        })
+        .collect();
+    let mut stores = Vec::new();
+    for start in starts {
+        stores.push(start.await.unwrap().unwrap());
+    }
+    let (a, b) = (&stores[0], &stores[3]);
+    assert_eq!(applied(a).await, ["0001_create_todo.sql"]);
+    put(a, json!({
         "id": "a", "title": "t", "priority": 1, "note": null, "score": 0.5, "done": false,
         "owner": "67e55044-10b1-426f-9247-bb680e5fe0c8", "due": "2024-05-01T10:00:00Z", "tags": [],
     }))
     .await;
-    assert_eq!(get(&b, "a").await["priority"], json!(1));
-    a.close().await;
-    b.close().await;
+    assert_eq!(get(b, "a").await["priority"], json!(1));
+    for store in stores {
+        store.close().await;
+    }
 }

@@ -1,9 +1,17 @@
 //! A connection of any dialect, with just what migrations need: run a statement,
 //! read rows of text, hold the migration lock, and run a transaction.
 //!
-//! Cancel-safety: a [`Tx`] dropped before it commits rolls back (sqlx queues the
-//! `ROLLBACK`), and PostgreSQL and MySQL connections, which hold a session lock
-//! during a run, are closed rather than returned to the pool when dropped.
+//! The lock: PostgreSQL and MySQL hold a session lock (advisory or named) for the
+//! whole run; SQLite has none, so a run on SQLite is one `BEGIN IMMEDIATE`
+//! transaction on the writer connection, which holds the database's write lock from
+//! the first read of the history to the last step, and each migration inside it is
+//! a savepoint. Without that, two processes starting together could both plan the
+//! same step and record it twice.
+//!
+//! Cancel-safety: a [`Tx`] or SQLite [`Held`] dropped before it commits rolls back
+//! (sqlx queues the `ROLLBACK`), and PostgreSQL and MySQL connections, which hold a
+//! session lock during a run, are closed rather than returned to the pool when
+//! dropped.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -29,10 +37,11 @@ pub(crate) type TextRow = Vec<Option<String>>;
 /// the store's `prepare` future is `Send` for every lifetime involved.
 pub(crate) type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T, sqlx::Error>> + Send + 'a>>;
 
-/// A pooled connection held for the length of a migration run.
+/// A pooled connection held for the length of a migration run (on SQLite, the
+/// writer inside the run's transaction).
 pub(crate) enum Held {
     #[cfg(feature = "sqlite")]
-    Sqlite(PoolConnection<sqlx::Sqlite>),
+    Sqlite(Transaction<'static, sqlx::Sqlite>),
     #[cfg(feature = "postgres")]
     Postgres(PoolConnection<sqlx::Postgres>),
     #[cfg(feature = "mysql")]
@@ -40,11 +49,13 @@ pub(crate) enum Held {
 }
 
 impl Held {
-    /// A connection of `pool` (SQLite's writer: DDL is a write).
+    /// A connection of `pool`, holding the migration lock: on SQLite the writer, in
+    /// a transaction that has taken the write lock (waiting for another process's
+    /// run up to the busy timeout); on PostgreSQL and MySQL a session lock.
     pub(crate) async fn acquire(pool: &SqlPool) -> Result<Self, sqlx::Error> {
-        Ok(match pool {
+        let mut held = match pool {
             #[cfg(feature = "sqlite")]
-            SqlPool::Sqlite(p) => Self::Sqlite(p.writer.acquire().await?),
+            SqlPool::Sqlite(p) => Self::Sqlite(p.writer.begin_with("BEGIN IMMEDIATE").await?),
             #[cfg(feature = "postgres")]
             SqlPool::Postgres(p) => {
                 let mut c = p.acquire().await?;
@@ -57,7 +68,25 @@ impl Held {
                 c.close_on_drop();
                 Self::MySql(c)
             }
-        })
+        };
+        held.conn().lock().await?;
+        Ok(held)
+    }
+
+    /// Ends the run: commits SQLite's transaction (a failed migration has already
+    /// rolled back to its savepoint, so what is committed is what succeeded), or
+    /// releases the session lock. A failure to release is only logged: the
+    /// connection is closed when dropped, which releases the lock as well.
+    pub(crate) async fn release(mut self) -> Result<(), sqlx::Error> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(tx) => tx.commit().await,
+            #[allow(unreachable_patterns)]
+            _ => {
+                self.conn().unlock().await;
+                Ok(())
+            }
+        }
     }
 
     pub(crate) fn conn(&mut self) -> Conn<'_> {
@@ -157,14 +186,12 @@ impl Conn<'_> {
         }
     }
 
-    /// Opens a transaction: `BEGIN IMMEDIATE` on SQLite, so the write lock is taken
-    /// before anything is read; none on MySQL.
+    /// Opens a transaction: a savepoint inside the run's transaction on SQLite;
+    /// none on MySQL.
     pub(crate) fn begin(&mut self) -> Boxed<'_, Tx<'_>> {
         match self {
             #[cfg(feature = "sqlite")]
-            Self::Sqlite(c) => {
-                Box::pin(async move { Ok(Tx::Sqlite(c.begin_with("BEGIN IMMEDIATE").await?)) })
-            }
+            Self::Sqlite(c) => Box::pin(async move { Ok(Tx::Sqlite(c.begin().await?)) }),
             #[cfg(feature = "postgres")]
             Self::Postgres(c) => Box::pin(async move { Ok(Tx::Postgres(c.begin().await?)) }),
             #[cfg(feature = "mysql")]
@@ -173,9 +200,9 @@ impl Conn<'_> {
     }
 
     /// Waits for other processes' migrations to finish and keeps new ones waiting
-    /// until [`unlock`](Self::unlock) (a session lock on PostgreSQL and MySQL; SQLite
-    /// takes its write lock per migration instead).
-    pub(crate) async fn lock(&mut self) -> Result<(), sqlx::Error> {
+    /// until [`unlock`](Self::unlock) (a session lock on PostgreSQL and MySQL; on
+    /// SQLite the run's transaction is the lock).
+    async fn lock(&mut self) -> Result<(), sqlx::Error> {
         match self.dialect() {
             Dialect::Sqlite => Ok(()),
             Dialect::Postgres => {
@@ -196,9 +223,8 @@ impl Conn<'_> {
         }
     }
 
-    /// Releases the lock taken by [`lock`](Self::lock). A failure is only logged:
-    /// the connection is closed when dropped, which releases the lock as well.
-    pub(crate) async fn unlock(&mut self) {
+    /// Releases the lock taken by [`lock`](Self::lock).
+    async fn unlock(&mut self) {
         let sql = match self.dialect() {
             Dialect::Sqlite => return,
             Dialect::Postgres => format!("SELECT pg_advisory_unlock({POSTGRES_LOCK})"),

@@ -253,17 +253,14 @@ impl Migrator {
         close(held, result).await
     }
 
-    /// One connection for the whole run, holding (on PostgreSQL and MySQL) a lock
-    /// that keeps other processes' migrations waiting; the history table exists.
+    /// One connection for the whole run, holding a lock that keeps other
+    /// processes' migrations waiting; the history table exists.
     async fn open(&self) -> Result<Held, MigrateError> {
         let mut held = Held::acquire(self.store.pool()).await?;
-        let mut conn = held.conn();
-        conn.lock().await?;
-        if let Err(e) = history::ensure_table(&mut conn).await {
-            conn.unlock().await;
-            return Err(e);
+        match history::ensure_table(&mut held.conn()).await {
+            Ok(()) => Ok(held),
+            Err(e) => close(held, Err(e)).await,
         }
-        Ok(held)
     }
 
     async fn plan_on(&self, conn: &mut Conn<'_>) -> Result<Plan, MigrateError> {
@@ -373,10 +370,17 @@ impl Migrator {
     }
 }
 
-/// Releases the migration lock of `held` and passes `result` on.
-async fn close<T>(mut held: Held, result: Result<T, MigrateError>) -> Result<T, MigrateError> {
-    held.conn().unlock().await;
-    result
+/// Ends the run of `held` (commits on SQLite, releases the lock elsewhere) and
+/// passes `result` on; a failure to commit after a success is the run's error.
+async fn close<T>(held: Held, result: Result<T, MigrateError>) -> Result<T, MigrateError> {
+    match (held.release().await, result) {
+        (Ok(()), result) => result,
+        (Err(e), Ok(_)) => Err(e.into()),
+        (Err(e), Err(first)) => {
+            tracing::warn!("ending the migration run failed: {e}");
+            Err(first)
+        }
+    }
 }
 
 /// Start-up migrations: what [`SqlStore`]'s `prepare` runs.
