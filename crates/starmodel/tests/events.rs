@@ -7,6 +7,9 @@ mod support;
 
 use axum::body::Body;
 use http::{Request, StatusCode};
+use starmodel::MemoryStore;
+use starmodel::core::store::{Record, Store, StoreError, UpdateFn, UpdateOutcome};
+use starmodel::core::{EntityId, EntityKey};
 use support::*;
 
 async fn count(router: &axum::Router, cookie: &str) -> i64 {
@@ -430,4 +433,79 @@ async fn page_views_renew_the_session_cookie() {
         "the same session, renewed: {renewed}"
     );
     assert!(renewed.contains("Max-Age="));
+}
+
+/// A memory store whose writes take a while, like a database round trip.
+struct SlowStore(MemoryStore);
+
+#[async_trait::async_trait]
+impl Store for SlowStore {
+    async fn load(&self, key: &EntityKey) -> Result<Option<Record>, StoreError> {
+        self.0.load(key).await
+    }
+
+    async fn update(
+        &self,
+        key: &EntityKey,
+        f: &mut UpdateFn<'_>,
+    ) -> Result<UpdateOutcome, StoreError> {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        self.0.update(key, f).await
+    }
+
+    async fn list(&self, entity: &str) -> Result<Vec<(EntityId, Record)>, StoreError> {
+        self.0.list(entity).await
+    }
+
+    async fn import(&self, key: &EntityKey, record: &Record) -> Result<(), StoreError> {
+        self.0.import(key, record).await
+    }
+}
+
+#[tokio::test]
+async fn an_event_whose_client_goes_away_still_commits_and_reaches_viewers() {
+    use tokio::io::AsyncWriteExt;
+
+    let memory = MemoryStore::new();
+    let app = starmodel::StarModel::new()
+        .secret("test secret that is at least 32 bytes long")
+        .entity_with_store::<Tally>(std::sync::Arc::new(SlowStore(memory.clone())))
+        .route("/", axum::routing::get(index_tally))
+        .build()
+        .unwrap();
+    let router = app.router();
+    let cookie = session(&router).await;
+    let mut stream = open_stream(&router, Some(&cookie), r#"{"tally":{}}"#).await;
+    stream.next(WAIT).await.unwrap();
+    let server = serve(app).await;
+
+    // The request arrives whole, then the browser gives up on it (Datastar aborts
+    // a request when the same one starts again; a tab closes) mid-write.
+    let body = "{}";
+    let request = format!(
+        "POST /tally/add?amount=3 HTTP/1.1\r\nhost: {}\r\ndatastar-request: true\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        server.addr,
+        body.len()
+    );
+    let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    drop(tcp);
+
+    let seen = stream
+        .next(WAIT)
+        .await
+        .expect("the change reaches the open stream");
+    assert_eq!(seen.signals()["tally"]["total"], 3);
+    let stored = memory
+        .load(&EntityKey::new("tally", "global"))
+        .await
+        .unwrap()
+        .expect("committed");
+    assert_eq!(stored.value["total"], 3);
+}
+
+async fn index_tally(tally: Tally) -> maud::Markup {
+    starmodel::page(maud::html! { (tally) })
 }

@@ -92,11 +92,11 @@ pub(crate) fn routes(ctx: &Arc<AppContext>) -> Router {
         router = router
             .route(
                 &format!("/api/{name}"),
-                any(move |req: Request| collection(api.clone(), req)),
+                any(move |req: Request| writes_complete(req, collection, api.clone())),
             )
             .route(
                 &format!("/api/{name}/{{id}}"),
-                any(move |req: Request| record(item.clone(), req)),
+                any(move |req: Request| writes_complete(req, record, item.clone())),
             );
     }
     router
@@ -142,6 +142,23 @@ fn cross_site_write(req: &Request) -> Option<Response> {
         )
         .into_response()
     })
+}
+
+/// Runs `handler`; a write [to completion](crate::routes::to_completion), so a
+/// client that goes away cannot cancel it half-done.
+async fn writes_complete<F>(
+    req: Request,
+    handler: fn(Arc<EntityApi>, Request) -> F,
+    api: Arc<EntityApi>,
+) -> Response
+where
+    F: Future<Output = Response> + Send + 'static,
+{
+    if req.method().is_safe() {
+        handler(api, req).await
+    } else {
+        crate::routes::to_completion(handler(api, req)).await
+    }
 }
 
 /// `/api/{entity}`: list and create.

@@ -23,6 +23,26 @@ use crate::view::{DatastarBundle, serve_bundle, with_bundle};
 /// The path of the page-level live stream.
 pub const STREAM_PATH: &str = "/_starmodel/stream";
 
+/// Runs a request that writes to completion, whether or not its client waits for
+/// the answer. Hyper drops a request's future when the connection closes, and a
+/// browser closes it often: Datastar aborts a request when the same one starts
+/// again (two quick submits), a tab closes, a page navigates. Dropped, an event
+/// would be rolled back mid-transaction or, worse, committed but never published
+/// to the open pages. In a task of its own, a request received in full is carried
+/// out; a panic in it answers 500.
+pub(crate) async fn to_completion(
+    handler: impl Future<Output = Response> + Send + 'static,
+) -> Response {
+    match tokio::spawn(handler).await {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::error!("a request handler failed: {e}");
+            ErrorResponse::new(StatusCode::INTERNAL_SERVER_ERROR, "the request failed")
+                .into_response()
+        }
+    }
+}
+
 /// StarModel's own routes for the entities of `ctx`: one per event (resolved at
 /// start-up, so a request does no lookup), and per entity a catch-all that names
 /// an unknown event.
@@ -48,7 +68,7 @@ pub(crate) fn routes(ctx: &Arc<AppContext>) -> Router {
             };
             router = router.route(
                 &path,
-                any(move |req: Request| event::handle(target.clone(), req)),
+                any(move |req: Request| to_completion(event::handle(target.clone(), req))),
             );
         }
         let unknown = move |req: Request| async move {
