@@ -576,3 +576,28 @@ async fn concurrent_starts_migrate_once(backend: Backend) {
         store.close().await;
     }
 }
+
+/// Another process holding SQLite's write lock longer than a connection's busy
+/// timeout (5 s) makes a start-up run wait, not fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_run_waits_for_a_write_lock_held_past_the_busy_timeout() {
+    use sqlx::Connection as _;
+
+    let Some(db) = fresh(Backend::Sqlite).await else {
+        return;
+    };
+    let mut other = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+    sqlx::raw_sql("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let hold = async {
+        tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+        sqlx::raw_sql("COMMIT").execute(&mut other).await.unwrap();
+    };
+    let ((), started) = tokio::join!(hold, start(&db, &V1, |s| s));
+    let store = started.expect("waits, then migrates");
+    assert_eq!(applied(&store).await, ["0001_create_todo.sql"]);
+    other.close().await.unwrap();
+    store.close().await;
+}

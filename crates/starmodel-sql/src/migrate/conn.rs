@@ -28,7 +28,9 @@ const POSTGRES_LOCK: i64 = 0x73_74_61_72_6d_64_6c;
 /// The named lock migrations hold on MySQL (named locks are server-wide, so the
 /// database's name is part of it; at most 64 characters), and how long they wait.
 const MYSQL_LOCK: &str = "LEFT(CONCAT('starmodel_migrations:', DATABASE()), 64)";
-const MYSQL_LOCK_SECONDS: u32 = 300;
+/// How long a run waits for another process's run to end, on MySQL and SQLite
+/// (PostgreSQL's advisory lock waits as long as it takes).
+const LOCK_WAIT_SECONDS: u32 = 300;
 
 /// A row with every cell as text (`None` for `NULL`).
 pub(crate) type TextRow = Vec<Option<String>>;
@@ -55,7 +57,7 @@ impl Held {
     pub(crate) async fn acquire(pool: &SqlPool) -> Result<Self, sqlx::Error> {
         let mut held = match pool {
             #[cfg(feature = "sqlite")]
-            SqlPool::Sqlite(p) => Self::Sqlite(p.writer.begin_with("BEGIN IMMEDIATE").await?),
+            SqlPool::Sqlite(p) => Self::Sqlite(sqlite_write_lock(&p.writer).await?),
             #[cfg(feature = "postgres")]
             SqlPool::Postgres(p) => {
                 let mut c = p.acquire().await?;
@@ -99,6 +101,33 @@ impl Held {
             Self::MySql(c) => Conn::MySql(c),
         }
     }
+}
+
+/// The writer in a transaction holding the database's write lock. Each try waits
+/// the connection's busy timeout (seconds); another process's migration run can
+/// take longer, so this tries again until [`LOCK_WAIT_SECONDS`] have passed.
+#[cfg(feature = "sqlite")]
+async fn sqlite_write_lock(
+    writer: &sqlx::SqlitePool,
+) -> Result<Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+    let deadline =
+        std::time::Instant::now() + std::time::Duration::from_secs(LOCK_WAIT_SECONDS.into());
+    loop {
+        match writer.begin_with("BEGIN IMMEDIATE").await {
+            Err(e) if sqlite_busy(&e) && std::time::Instant::now() < deadline => {
+                tracing::info!("waiting for another process's migrations to end");
+            }
+            result => return result,
+        }
+    }
+}
+
+/// `SQLITE_BUSY` (in any of its extended forms): another connection writes.
+#[cfg(feature = "sqlite")]
+fn sqlite_busy(e: &sqlx::Error) -> bool {
+    let code = e.as_database_error().and_then(|d| d.code());
+    code.and_then(|c| c.parse::<i32>().ok())
+        .is_some_and(|c| c & 0xff == 5)
 }
 
 /// A borrowed connection, inside a transaction or not.
@@ -210,13 +239,13 @@ impl Conn<'_> {
                     .await
             }
             Dialect::MySql => {
-                let sql = format!("SELECT GET_LOCK({MYSQL_LOCK}, {MYSQL_LOCK_SECONDS})");
+                let sql = format!("SELECT GET_LOCK({MYSQL_LOCK}, {LOCK_WAIT_SECONDS})");
                 let got = self.rows(&sql, &[]).await?;
                 if got.first().and_then(|r| r.first()) == Some(&Some("1".to_owned())) {
                     Ok(())
                 } else {
                     Err(sqlx::Error::Protocol(format!(
-                        "another process held the migration lock for {MYSQL_LOCK_SECONDS} s"
+                        "another process held the migration lock for {LOCK_WAIT_SECONDS} s"
                     )))
                 }
             }
