@@ -13,8 +13,10 @@ import { after, before, describe, test } from 'node:test';
 
 import { BASE_URL, launch, loadLive, log, newTab, screenshot } from './support.mjs';
 
-// How soon a change must show in another tab: a functional deadline, not a benchmark.
-const LIVE_DEADLINE_MS = 2000;
+// How long to wait for a change to show in another tab: long enough that only a
+// change that never comes fails, on a loaded 2-core machine (a lost live stream
+// retries after 1 s). Speed is measured by the fan-out benchmark, not here.
+const LIVE_DEADLINE_MS = 5000;
 
 /** Opens `/todos` in a new tab of `context` and waits for its live stream. */
 async function openTodos(context, label) {

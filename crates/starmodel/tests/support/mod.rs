@@ -249,7 +249,10 @@ impl Stream {
     }
 }
 
-pub const WAIT: Duration = Duration::from_secs(2);
+/// How long a test waits for something that should come (a stream frame, an
+/// answer): generous, as it only bounds a hang; absences are checked with their
+/// own short waits.
+pub const WAIT: Duration = Duration::from_secs(10);
 
 /// An application served over a real socket until dropped.
 pub struct Server {
@@ -270,6 +273,9 @@ pub async fn serve(app: starmodel::App) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    // Ready before the first request (serving would prepare too, but inside that
+    // request's wait), and a store that cannot prepare fails here, not as a hang.
+    app.prepare().await.expect("the application prepares");
     tokio::spawn(app.serve_with_shutdown(listener, async {
         let _ = stopped.await;
     }));
