@@ -222,6 +222,26 @@ async fn a_uuid_id_left_out_is_generated() {
 }
 
 #[tokio::test]
+async fn a_taken_unique_value_is_a_409_on_the_memory_store_too() {
+    let s = server().await;
+    let first = send_json(&s, "POST", "/api/device", &json!({ "serial": 7 })).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let second = send_json(&s, "POST", "/api/device", &json!({ "serial": 8 })).await;
+    let path = format!("/api/device/{}", second.json()["id"].as_str().unwrap());
+    for (method, path, body) in [
+        ("POST", "/api/device", json!({ "serial": 7 })),
+        ("PATCH", path.as_str(), json!({ "serial": 7 })),
+    ] {
+        let (status, e) = error(&send_json(&s, method, path, &body).await);
+        assert_eq!(status, StatusCode::CONFLICT, "{method} {e}");
+        assert_eq!(e["message"], "serial is taken");
+    }
+    assert_eq!(get(&s, &path).await.json()["serial"], 8);
+    let list = get(&s, "/api/device").await.json();
+    assert_eq!(list["items"].as_array().unwrap().len(), 2, "{list}");
+}
+
+#[tokio::test]
 async fn lists_page_with_a_cursor_sort_and_filters() {
     let s = server().await;
     for (i, stars) in [3u8, 5, 1, 4, 2, 5, 3].into_iter().enumerate() {

@@ -3,6 +3,7 @@
 //! nothing.
 
 mod snapshot;
+mod unique;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -13,13 +14,15 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 
 use super::{Mutation, Record, Store, StoreError, UpdateFn, UpdateOutcome};
-use crate::{EntityId, EntityKey};
+use crate::{EntityId, EntityKey, Schema};
 
 /// Keeps entity state in memory.
 ///
 /// - **Serialized writes**: [`update`](Store::update) holds the instance's own lock
 ///   while the event runs, so concurrent events on one instance never lose an
 ///   update, and events on different instances never wait for each other.
+/// - **Unique fields**: a value of an `#[entity(unique)]` field that another
+///   instance holds is refused with [`StoreError::Conflict`], as on SQL stores.
 /// - **Idle TTL**: an instance nobody read or wrote for `ttl` is gone.
 /// - **Capacity**: past `capacity` instances the least recently used are evicted.
 /// - **Snapshot file**: loaded when the store is built, written every
@@ -59,6 +62,7 @@ struct Inner {
     /// expired, was evicted or deleted continues above it, so versions never go
     /// back and viewers holding an old version still take the new state.
     max_version: AtomicU64,
+    unique: unique::UniqueIndexes,
 }
 
 struct Slot {
@@ -128,6 +132,7 @@ impl MemoryStoreBuilder {
                 snapshot_lock: tokio::sync::Mutex::new(()),
                 pinned: RwLock::new(Vec::new()),
                 max_version: AtomicU64::new(0),
+                unique: unique::UniqueIndexes::default(),
             }),
         };
         if let Some(path) = &self.snapshot {
@@ -264,6 +269,9 @@ impl Inner {
             };
             if let Ok(mut state) = slot.state.try_lock() {
                 state.removed = true;
+                if let Some(record) = &state.record {
+                    self.unique.forget(&key, &record.value);
+                }
                 slots.remove(&key);
                 evicted += 1;
             }
@@ -275,13 +283,25 @@ impl Inner {
 
     fn sweep_locked(&self, slots: &mut HashMap<EntityKey, Arc<Slot>>) {
         let now = self.now_ms();
-        slots.retain(|_, slot| match slot.state.try_lock() {
+        slots.retain(|key, slot| match slot.state.try_lock() {
             Ok(mut state) if state.record.is_none() || self.expired(slot, now) => {
                 state.removed = true;
+                if let Some(record) = &state.record {
+                    self.unique.forget(key, &record.value);
+                }
                 false
             }
             _ => true,
         });
+    }
+
+    /// Takes `slot` (which its writer marked removed) out of the map, unless
+    /// another slot took its place already.
+    fn remove_slot(&self, key: &EntityKey, slot: &Arc<Slot>) {
+        let mut slots = write(&self.slots);
+        if slots.get(key).is_some_and(|s| Arc::ptr_eq(s, slot)) {
+            slots.remove(key);
+        }
     }
 
     fn records(&self) -> Vec<(EntityKey, Record)> {
@@ -403,6 +423,17 @@ impl MemoryStore {
 
 #[async_trait]
 impl Store for MemoryStore {
+    /// Indexes the entity's unique fields, if it has any (over the instances a
+    /// snapshot brought: two holding one value make this a conflict).
+    fn attach(&self, schema: &'static Schema) -> Result<(), StoreError> {
+        let records = self.inner.records();
+        let existing = records
+            .iter()
+            .filter(|(k, _)| &*k.entity == schema.name)
+            .map(|(k, r)| (&k.id, &r.value));
+        self.inner.unique.attach(schema, existing)
+    }
+
     async fn load(&self, key: &EntityKey) -> Result<Option<Record>, StoreError> {
         let Some(slot) = read(&self.inner.slots).get(key).cloned() else {
             return Ok(None);
@@ -420,6 +451,7 @@ impl Store for MemoryStore {
         key: &EntityKey,
         f: &mut UpdateFn<'_>,
     ) -> Result<UpdateOutcome, StoreError> {
+        let unique = self.inner.unique.of(&key.entity);
         loop {
             let slot = self.inner.slot(key)?;
             let mut state = lock(&slot.state);
@@ -428,40 +460,56 @@ impl Store for MemoryStore {
             }
             let now = self.inner.now_ms();
             if self.inner.expired(&slot, now) {
+                if let Some(index) = &unique {
+                    index.release(&key.id, state.record.as_ref().map(|r| &r.value));
+                }
                 state.record = None;
             }
             slot.last_access_ms.store(now, Ordering::Relaxed);
             let outcome = match f(state.record.as_ref()) {
-                Mutation::Keep => UpdateOutcome::Unchanged(state.record.clone()),
+                Mutation::Keep => Ok(UpdateOutcome::Unchanged(state.record.clone())),
                 Mutation::Delete => {
+                    if let Some(index) = &unique {
+                        index.release(&key.id, state.record.as_ref().map(|r| &r.value));
+                    }
                     state.record = None;
-                    UpdateOutcome::Deleted
+                    Ok(UpdateOutcome::Deleted)
                 }
-                Mutation::Put(value) => {
-                    let version = match &state.record {
-                        Some(r) => r.version + 1,
-                        None => self.inner.max_version.load(Ordering::Relaxed) + 1,
-                    };
-                    self.inner.max_version.fetch_max(version, Ordering::Relaxed);
-                    let record = Record { version, value };
-                    state.record = Some(record.clone());
-                    UpdateOutcome::Written(record)
-                }
+                Mutation::Put(value) => unique
+                    .as_ref()
+                    .map_or(Ok(()), |index| {
+                        index.replace(
+                            &key.id,
+                            state.record.as_ref().map(|r| &r.value),
+                            Some(&value),
+                        )
+                    })
+                    .map(|()| {
+                        let version = match &state.record {
+                            Some(r) => r.version + 1,
+                            None => self.inner.max_version.load(Ordering::Relaxed) + 1,
+                        };
+                        self.inner.max_version.fetch_max(version, Ordering::Relaxed);
+                        let record = Record { version, value };
+                        state.record = Some(record.clone());
+                        UpdateOutcome::Written(record)
+                    }),
             };
-            if !matches!(outcome, UpdateOutcome::Unchanged(_)) {
+            if matches!(
+                outcome,
+                Ok(UpdateOutcome::Written(_) | UpdateOutcome::Deleted)
+            ) {
                 self.inner.generation.fetch_add(1, Ordering::Relaxed);
             }
             if state.record.is_none() {
-                // Nothing to keep (a failed first event, a delete): leave no empty
-                // slot behind. Writers queued on this slot see `removed` and retry.
+                // Nothing to keep (a failed first event, a delete, a taken unique
+                // value): leave no empty slot behind. Writers queued on this slot
+                // see `removed` and retry.
                 state.removed = true;
                 drop(state);
-                let mut slots = write(&self.inner.slots);
-                if slots.get(key).is_some_and(|s| Arc::ptr_eq(s, &slot)) {
-                    slots.remove(key);
-                }
+                self.inner.remove_slot(key, &slot);
             }
-            return Ok(outcome);
+            return outcome;
         }
     }
 
@@ -484,6 +532,18 @@ impl Store for MemoryStore {
             }
             slot.last_access_ms
                 .store(self.inner.now_ms(), Ordering::Relaxed);
+            if let Some(index) = self.inner.unique.of(&key.entity) {
+                let old = state.record.as_ref().map(|r| &r.value);
+                if let Err(e) = index.replace(&key.id, old, Some(&record.value)) {
+                    if state.record.is_none() {
+                        // Leave no empty slot behind (as `update` does).
+                        state.removed = true;
+                        drop(state);
+                        self.inner.remove_slot(key, &slot);
+                    }
+                    return Err(e);
+                }
+            }
             self.inner
                 .max_version
                 .fetch_max(record.version, Ordering::Relaxed);

@@ -182,3 +182,155 @@ async fn pinned_entities_neither_expire_nor_get_evicted() {
         "unpinned ones expire"
     );
 }
+
+mod unique {
+    use super::*;
+    use crate::entity::{Field, FieldType};
+    use serde_json::Value;
+
+    static FIELDS: [Field; 3] = [
+        Field {
+            id: true,
+            ..Field::new("id", "String", FieldType::Text)
+        },
+        Field {
+            unique: true,
+            ..Field::new("email", "String", FieldType::Text)
+        },
+        Field {
+            unique: true,
+            nullable: true,
+            ..Field::new("nick", "Option<String>", FieldType::Text)
+        },
+    ];
+    static ACCOUNT: Schema = Schema {
+        name: "account",
+        fields: &FIELDS,
+        api: false,
+        admin: false,
+    };
+
+    fn account(id: &str) -> EntityKey {
+        EntityKey::new("account", id)
+    }
+
+    async fn put(store: &MemoryStore, id: &str, value: Value) -> Result<UpdateOutcome, StoreError> {
+        store
+            .update(&account(id), &mut |_| Mutation::Put(value.clone()))
+            .await
+    }
+
+    fn attached() -> MemoryStore {
+        let store = MemoryStore::new();
+        store.attach(&ACCOUNT).unwrap();
+        store
+    }
+
+    /// An account's JSON form.
+    fn acc(id: &str, email: &str, nick: Option<&str>) -> Value {
+        json!({"id": id, "email": email, "nick": nick})
+    }
+
+    #[tokio::test]
+    async fn a_value_another_instance_holds_is_a_conflict_naming_the_field() {
+        let store = attached();
+        put(&store, "a", acc("a", "ann@x.io", None)).await.unwrap();
+        let before = put(&store, "b", acc("b", "bob@x.io", None)).await.unwrap();
+        // Taken, on a create and on a change: refused, nothing written.
+        for id in ["c", "b"] {
+            let err = put(&store, id, acc(id, "ann@x.io", None))
+                .await
+                .unwrap_err();
+            assert_eq!(err.status(), 409);
+            assert_eq!(err.to_string(), "email is taken");
+        }
+        assert_eq!(store.load(&account("c")).await.unwrap(), None);
+        let UpdateOutcome::Written(before) = before else {
+            panic!("written")
+        };
+        assert_eq!(store.load(&account("b")).await.unwrap(), Some(before));
+        assert_eq!(store.len(), 2, "no empty slot left by the refused create");
+        // An instance keeps its own value; `null` is never taken.
+        put(&store, "a", acc("a", "ann@x.io", None)).await.unwrap();
+        // A value given up, or whose holder is deleted, is free again.
+        put(&store, "a", acc("a", "ann@y.io", Some("an")))
+            .await
+            .unwrap();
+        put(&store, "c", acc("c", "ann@x.io", None)).await.unwrap();
+        let err = put(&store, "d", acc("d", "d@x.io", Some("an")))
+            .await
+            .unwrap_err();
+        assert_eq!(err.to_string(), "nick is taken");
+        store
+            .update(&account("a"), &mut |_| Mutation::Delete)
+            .await
+            .unwrap();
+        put(&store, "d", acc("d", "ann@y.io", Some("an")))
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_creates_of_one_value_let_exactly_one_through() {
+        let store = attached();
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let id = i.to_string();
+                    put(&store, &id, json!({"id": id, "email": "same@x.io"})).await
+                })
+            })
+            .collect();
+        let mut written = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(_) => written += 1,
+                Err(e) => assert_eq!(e.to_string(), "email is taken"),
+            }
+        }
+        assert_eq!(written, 1);
+        assert_eq!(store.list("account").await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn imports_and_expiry_keep_the_index() {
+        let store = MemoryStore::builder()
+            .ttl(Duration::from_millis(300))
+            .build()
+            .unwrap();
+        store.attach(&ACCOUNT).unwrap();
+        let record = |id: &str, email: &str| Record {
+            version: 3,
+            value: json!({"id": id, "email": email}),
+        };
+        store
+            .import(&account("a"), &record("a", "x@x.io"))
+            .await
+            .unwrap();
+        let err = store
+            .import(&account("b"), &record("b", "x@x.io"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.to_string(), "email is taken");
+        assert_eq!(store.len(), 1);
+        // An expired instance holds nothing.
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        store.sweep();
+        put(&store, "b", json!({"id": "b", "email": "x@x.io"}))
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_snapshot_that_breaks_uniqueness_refuses_the_entity() {
+        let store = MemoryStore::new();
+        for id in ["a", "b"] {
+            put(&store, id, json!({"id": id, "email": "x@x.io"}))
+                .await
+                .unwrap();
+        }
+        let err = store.attach(&ACCOUNT).unwrap_err();
+        assert_eq!(err.to_string(), "email is taken");
+    }
+}
