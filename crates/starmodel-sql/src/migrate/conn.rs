@@ -16,6 +16,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 use sqlx::pool::PoolConnection;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 use sqlx::{Connection as _, Transaction};
