@@ -424,6 +424,7 @@ impl StarModel {
             shutdown: tokio::sync::watch::channel(false).0,
             stores,
             bundle: Arc::new(bundle),
+            writes: tokio_util::task::TaskTracker::new(),
         });
         // StarModel's own routes resolve the session themselves; the session layer
         // serves the application's routes (extractors, `Session`).
@@ -505,9 +506,11 @@ impl App {
         Ok(())
     }
 
-    /// Ends every live stream and flushes the stores (memory snapshots).
+    /// Ends every live stream, waits for the writes under way (up to 30 s) and
+    /// flushes the stores (memory snapshots).
     pub async fn shutdown(&self) {
         self.ctx.begin_shutdown();
+        self.ctx.finish_writes().await;
         self.ctx.flush_stores().await;
     }
 
@@ -531,6 +534,8 @@ impl App {
                 ctx.flush_stores().await;
             })
             .await;
+        // Connections are closed; writes whose clients left before may still run.
+        self.ctx.finish_writes().await;
         self.ctx.flush_stores().await;
         served.map_err(ServeError::from)
     }

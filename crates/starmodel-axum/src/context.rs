@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use starmodel_core::{Dispatcher, Store};
 use tokio::sync::watch;
+use tokio_util::task::TaskTracker;
 
 use crate::live::LiveHub;
 use crate::session::SessionKeys;
@@ -30,13 +31,35 @@ pub(crate) struct AppContext {
     pub(crate) shutdown: watch::Sender<bool>,
     pub(crate) stores: Vec<Arc<dyn Store>>,
     pub(crate) bundle: Arc<DatastarBundle>,
+    /// The writes running in tasks of their own
+    /// ([`to_completion`](crate::routes::to_completion)), which shutdown waits for.
+    pub(crate) writes: TaskTracker,
 }
+
+/// How long shutdown waits for writes whose clients have gone.
+const WRITES_DEADLINE: Duration = Duration::from_secs(30);
 
 impl AppContext {
     /// Ends every live stream (their browsers reconnect to the next server).
     pub(crate) fn begin_shutdown(&self) {
         self.hub.close();
         self.shutdown.send_replace(true);
+    }
+
+    /// Waits for the writes under way (up to 30 s): their clients may have gone,
+    /// so the server's connections no longer count them.
+    pub(crate) async fn finish_writes(&self) {
+        self.writes.close();
+        if tokio::time::timeout(WRITES_DEADLINE, self.writes.wait())
+            .await
+            .is_err()
+        {
+            tracing::error!(
+                running = self.writes.len(),
+                "writes still running after {} s of shutdown; not waiting longer",
+                WRITES_DEADLINE.as_secs()
+            );
+        }
     }
 
     /// Writes every store's buffered state (memory snapshots).

@@ -435,8 +435,9 @@ async fn page_views_renew_the_session_cookie() {
     assert!(renewed.contains("Max-Age="));
 }
 
-/// A memory store whose writes take a while, like a database round trip.
-struct SlowStore(MemoryStore);
+/// A memory store whose writes take a while, like a database round trip, and
+/// that says when one starts.
+struct SlowStore(MemoryStore, std::sync::Arc<tokio::sync::Notify>);
 
 #[async_trait::async_trait]
 impl Store for SlowStore {
@@ -449,6 +450,7 @@ impl Store for SlowStore {
         key: &EntityKey,
         f: &mut UpdateFn<'_>,
     ) -> Result<UpdateOutcome, StoreError> {
+        self.1.notify_one();
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         self.0.update(key, f).await
     }
@@ -464,15 +466,9 @@ impl Store for SlowStore {
 
 #[tokio::test]
 async fn an_event_whose_client_goes_away_still_commits_and_reaches_viewers() {
-    use tokio::io::AsyncWriteExt;
-
     let memory = MemoryStore::new();
-    let app = starmodel::StarModel::new()
-        .secret("test secret that is at least 32 bytes long")
-        .entity_with_store::<Tally>(std::sync::Arc::new(SlowStore(memory.clone())))
-        .route("/", axum::routing::get(index_tally))
-        .build()
-        .unwrap();
+    let started = std::sync::Arc::new(tokio::sync::Notify::new());
+    let app = slow_tally_app(&memory, &started);
     let router = app.router();
     let cookie = session(&router).await;
     let mut stream = open_stream(&router, Some(&cookie), r#"{"tally":{}}"#).await;
@@ -481,17 +477,8 @@ async fn an_event_whose_client_goes_away_still_commits_and_reaches_viewers() {
 
     // The request arrives whole, then the browser gives up on it (Datastar aborts
     // a request when the same one starts again; a tab closes) mid-write.
-    let body = "{}";
-    let request = format!(
-        "POST /tally/add?amount=3 HTTP/1.1\r\nhost: {}\r\ndatastar-request: true\r\n\
-         content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-        server.addr,
-        body.len()
-    );
-    let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
-    tcp.write_all(request.as_bytes()).await.unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    drop(tcp);
+    let request = add_three(server.addr);
+    post_and_hang_up(server.addr, &request, &started).await;
 
     let seen = stream
         .next(WAIT)
@@ -504,6 +491,69 @@ async fn an_event_whose_client_goes_away_still_commits_and_reaches_viewers() {
         .unwrap()
         .expect("committed");
     assert_eq!(stored.value["total"], 3);
+}
+
+#[tokio::test]
+async fn shutdown_waits_for_a_write_whose_client_went_away() {
+    let memory = MemoryStore::new();
+    let started = std::sync::Arc::new(tokio::sync::Notify::new());
+    let app = slow_tally_app(&memory, &started);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let served = tokio::spawn(app.serve_with_shutdown(listener, async {
+        let _ = stopped.await;
+    }));
+    post_and_hang_up(addr, &add_three(addr), &started).await;
+    // The client has gone and no connection is open: shutdown alone must wait
+    // for the write under way (300 ms) before it ends.
+    stop.send(()).unwrap();
+    served.await.unwrap().unwrap();
+    let stored = memory
+        .load(&EntityKey::new("tally", "global"))
+        .await
+        .unwrap()
+        .expect("committed before serving ended");
+    assert_eq!(stored.value["total"], 3);
+}
+
+/// An application whose `Tally` lives in `memory` behind writes of 300 ms;
+/// `started` is told when one begins.
+fn slow_tally_app(
+    memory: &MemoryStore,
+    started: &std::sync::Arc<tokio::sync::Notify>,
+) -> starmodel::App {
+    let store = SlowStore(memory.clone(), started.clone());
+    starmodel::StarModel::new()
+        .secret("test secret that is at least 32 bytes long")
+        .entity_with_store::<Tally>(std::sync::Arc::new(store))
+        .route("/", axum::routing::get(index_tally))
+        .build()
+        .unwrap()
+}
+
+/// `POST /tally/add?amount=3` as a browser sends it, to the server at `addr`.
+fn add_three(addr: std::net::SocketAddr) -> String {
+    let body = "{}";
+    format!(
+        "POST /tally/add?amount=3 HTTP/1.1\r\nhost: {addr}\r\ndatastar-request: true\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// Sends `request` whole, then closes the connection once its write has started
+/// (`started` told), before the answer.
+async fn post_and_hang_up(
+    addr: std::net::SocketAddr,
+    request: &str,
+    started: &tokio::sync::Notify,
+) {
+    use tokio::io::AsyncWriteExt;
+
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    started.notified().await;
 }
 
 async fn index_tally(tally: Tally) -> maud::Markup {

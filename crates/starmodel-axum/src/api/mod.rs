@@ -157,7 +157,8 @@ where
     if req.method().is_safe() {
         handler(api, req).await
     } else {
-        crate::routes::to_completion(handler(api, req)).await
+        let ctx = api.ctx.clone();
+        crate::routes::to_completion(&ctx, false, handler(api, req)).await
     }
 }
 

@@ -8,6 +8,8 @@ mod stream;
 
 use std::sync::Arc;
 
+use tracing::Instrument as _;
+
 use axum::Router;
 use axum::extract::Request;
 use axum::middleware::Next;
@@ -28,16 +30,24 @@ pub const STREAM_PATH: &str = "/_starmodel/stream";
 /// browser closes it often: Datastar aborts a request when the same one starts
 /// again (two quick submits), a tab closes, a page navigates. Dropped, an event
 /// would be rolled back mid-transaction or, worse, committed but never published
-/// to the open pages. In a task of its own, a request received in full is carried
-/// out; a panic in it answers 500.
+/// to the open pages.
+///
+/// In a task of its own (in the request's tracing span; task-locals of the
+/// caller's middleware do not reach it), tracked so that shutdown waits for it,
+/// a request received in full is carried out. A layer around the router that
+/// times out or limits requests answers for them but cannot cancel one. A
+/// panic answers 500 (`datastar`: in Datastar's form).
 pub(crate) async fn to_completion(
+    ctx: &AppContext,
+    datastar: bool,
     handler: impl Future<Output = Response> + Send + 'static,
 ) -> Response {
-    match tokio::spawn(handler).await {
+    match ctx.writes.spawn(handler.in_current_span()).await {
         Ok(response) => response,
         Err(e) => {
             tracing::error!("a request handler failed: {e}");
             ErrorResponse::new(StatusCode::INTERNAL_SERVER_ERROR, "the request failed")
+                .datastar(datastar)
                 .into_response()
         }
     }
@@ -68,7 +78,14 @@ pub(crate) fn routes(ctx: &Arc<AppContext>) -> Router {
             };
             router = router.route(
                 &path,
-                any(move |req: Request| to_completion(event::handle(target.clone(), req))),
+                any(move |req: Request| {
+                    let target = target.clone();
+                    async move {
+                        let ctx = target.ctx.clone();
+                        let datastar = starmodel_datastar::is_datastar_request(req.headers());
+                        to_completion(&ctx, datastar, event::handle(target, req)).await
+                    }
+                }),
             );
         }
         let unknown = move |req: Request| async move {
