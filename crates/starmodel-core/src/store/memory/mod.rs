@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use serde_json::Value;
 
 use super::{Mutation, Record, Store, StoreError, UpdateFn, UpdateOutcome};
 use crate::{EntityId, EntityKey, Schema};
@@ -423,15 +424,22 @@ impl MemoryStore {
 
 #[async_trait]
 impl Store for MemoryStore {
-    /// Indexes the entity's unique fields, if it has any (over the instances a
-    /// snapshot brought: two holding one value make this a conflict).
+    /// Indexes the entity's unique fields, if it has any, over every instance
+    /// held (a snapshot's, expired-looking ones too: pinning may revive them);
+    /// two holding one value make this a conflict.
     fn attach(&self, schema: &'static Schema) -> Result<(), StoreError> {
-        let records = self.inner.records();
-        let existing = records
+        let mut held: Vec<(EntityId, Value)> = read(&self.inner.slots)
             .iter()
             .filter(|(k, _)| &*k.entity == schema.name)
-            .map(|(k, r)| (&k.id, &r.value));
-        self.inner.unique.attach(schema, existing)
+            .filter_map(|(k, slot)| {
+                let record = lock(&slot.state).record.clone()?;
+                Some((k.id.clone(), record.value))
+            })
+            .collect();
+        held.sort_by(|a, b| a.0.cmp(&b.0));
+        self.inner
+            .unique
+            .attach(schema, held.iter().map(|(id, value)| (id, value)))
     }
 
     async fn load(&self, key: &EntityKey) -> Result<Option<Record>, StoreError> {

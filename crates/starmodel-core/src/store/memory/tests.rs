@@ -323,6 +323,17 @@ mod unique {
     }
 
     #[tokio::test]
+    async fn attaching_again_keeps_the_index() {
+        let store = attached();
+        put(&store, "a", acc("a", "ann@x.io", None)).await.unwrap();
+        store.attach(&ACCOUNT).unwrap();
+        let err = put(&store, "b", acc("b", "ann@x.io", None))
+            .await
+            .unwrap_err();
+        assert_eq!(err.to_string(), "email is taken");
+    }
+
+    #[tokio::test]
     async fn a_snapshot_that_breaks_uniqueness_refuses_the_entity() {
         let store = MemoryStore::new();
         for id in ["a", "b"] {
@@ -331,6 +342,10 @@ mod unique {
                 .unwrap();
         }
         let err = store.attach(&ACCOUNT).unwrap_err();
-        assert_eq!(err.to_string(), "email is taken");
+        assert_eq!(
+            err.to_string(),
+            "`account` instances `a` and `b` both hold email \"x@x.io\": the field is \
+             unique, so one must change before the store can serve it"
+        );
     }
 }

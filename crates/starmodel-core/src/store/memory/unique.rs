@@ -2,9 +2,9 @@
 //! field's value to the instance holding it, kept by every write, so a taken value
 //! is a [`StoreError::Conflict`] naming the field, as a SQL store's unique index
 //! makes it. `null` (an `Option` left empty) is never taken, as in SQL. An
-//! instance past its idle TTL holds its values until the sweep removes it (within
-//! half the TTL): only session-scope entities expire, and they rarely have
-//! unique fields.
+//! instance past its idle TTL holds its values until the background sweep or its
+//! next write removes it (up to about a TTL later), though reads no longer see
+//! it: only session-scope entities expire, and they rarely have unique fields.
 //!
 //! Lock order: a writer holds its instance's slot lock and then an index's lock,
 //! never the other way round, and nothing waits for a slot while holding an
@@ -29,6 +29,14 @@ pub(super) struct UniqueIndexes {
     by_entity: RwLock<HashMap<Arc<str>, Arc<EntityIndex>>>,
 }
 
+/// A value another instance holds.
+struct Taken {
+    field: &'static str,
+    /// As JSON text.
+    value: String,
+    holder: EntityId,
+}
+
 /// One entity's unique fields and the values taken.
 pub(super) struct EntityIndex {
     fields: Vec<&'static str>,
@@ -37,14 +45,18 @@ pub(super) struct EntityIndex {
 }
 
 impl UniqueIndexes {
-    /// Starts indexing `schema`'s unique fields (nothing to do without any),
-    /// over the instances already held (a loaded snapshot). Two of them holding
-    /// one value is a conflict: the store cannot promise uniqueness from there.
+    /// Starts indexing `schema`'s unique fields (nothing to do without any, or
+    /// when indexed already), over the instances already held (a loaded
+    /// snapshot). Two of them holding one value is a conflict naming both: the
+    /// store cannot promise uniqueness from there.
     pub(super) fn attach<'a>(
         &self,
         schema: &Schema,
         existing: impl Iterator<Item = (&'a EntityId, &'a Value)>,
     ) -> Result<(), StoreError> {
+        if read(&self.by_entity).contains_key(schema.name) {
+            return Ok(());
+        }
         let fields: Vec<&'static str> = schema
             .fields
             .iter()
@@ -59,7 +71,13 @@ impl UniqueIndexes {
             taken: Mutex::new(HashMap::new()),
         };
         for (id, value) in existing {
-            index.replace(id, None, Some(value))?;
+            if let Err(taken) = index.try_replace(id, None, Some(value)) {
+                return Err(StoreError::Conflict(format!(
+                    "`{}` instances `{}` and `{id}` both hold {} {}: the field is unique, \
+                     so one must change before the store can serve it",
+                    schema.name, taken.holder, taken.field, taken.value
+                )));
+            }
         }
         write(&self.by_entity).insert(Arc::from(schema.name), Arc::new(index));
         self.any.store(true, Ordering::Release);
@@ -97,6 +115,16 @@ impl EntityIndex {
         old: Option<&Value>,
         new: Option<&Value>,
     ) -> Result<(), StoreError> {
+        self.try_replace(id, old, new)
+            .map_err(|taken| StoreError::Conflict(format!("{} is taken", taken.field)))
+    }
+
+    fn try_replace(
+        &self,
+        id: &EntityId,
+        old: Option<&Value>,
+        new: Option<&Value>,
+    ) -> Result<(), Taken> {
         let mut taken = lock(&self.taken);
         let entries = |value: Option<&Value>| -> Vec<(usize, String)> {
             value.map_or_else(Vec::new, |v| {
@@ -111,14 +139,14 @@ impl EntityIndex {
             })
         };
         let added = entries(new);
-        if let Some((i, _)) = added
-            .iter()
-            .find(|k| taken.get(*k).is_some_and(|holder| holder != id))
-        {
-            return Err(StoreError::Conflict(format!(
-                "{} is taken",
-                self.fields[*i]
-            )));
+        for k in &added {
+            if let Some(holder) = taken.get(k).filter(|holder| *holder != id) {
+                return Err(Taken {
+                    field: self.fields[k.0],
+                    value: k.1.clone(),
+                    holder: holder.clone(),
+                });
+            }
         }
         for k in entries(old) {
             if taken.get(&k) == Some(id) {
