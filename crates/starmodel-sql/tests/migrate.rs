@@ -25,6 +25,7 @@ on_every_backend!(
     without_a_directory_the_plan_is_applied_and_recorded,
     apply_files_mode_runs_files_and_never_plans,
     failed_migration_is_rolled_back_where_ddl_is_transactional,
+    a_failing_file_undoes_the_whole_run_on_sqlite_only,
     concurrent_starts_migrate_once,
 );
 
@@ -543,6 +544,37 @@ async fn failed_migration_is_rolled_back_where_ddl_is_transactional(backend: Bac
     store.close().await;
 }
 
+async fn a_failing_file_undoes_the_whole_run_on_sqlite_only(backend: Backend) {
+    let Some(db) = fresh(backend).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqlStore::connect(&db.url).await.unwrap();
+    let folder = dir.path().join(store.dialect().name());
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        folder.join("0001_fine.sql"),
+        "CREATE TABLE fine (x BIGINT);\n",
+    )
+    .unwrap();
+    std::fs::write(folder.join("0002_broken.sql"), "CREATE TABLE broken (;\n").unwrap();
+    let migrator = Migrator::new(&store);
+    let err = migrator.apply(dir.path()).await.unwrap_err();
+    assert!(
+        matches!(err, MigrateError::Failed { ref name, .. } if name == "0002_broken.sql"),
+        "{err:?}"
+    );
+    // SQLite's run is one transaction: the first file is undone with the second.
+    // PostgreSQL and MySQL commit each file.
+    let expected: &[&str] = if backend == Backend::Sqlite {
+        &[]
+    } else {
+        &["0001_fine.sql"]
+    };
+    assert_eq!(applied(&store).await, expected);
+    store.close().await;
+}
+
 async fn concurrent_starts_migrate_once(backend: Backend) {
     let Some(db) = fresh(backend).await else {
         return;
@@ -575,6 +607,34 @@ async fn concurrent_starts_migrate_once(backend: Backend) {
     for store in stores {
         store.close().await;
     }
+}
+
+/// Reading the plan or the history does not wait for another process's write
+/// lock on SQLite (nor take it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_reads_of_the_history_do_not_wait_for_writers() {
+    use sqlx::Connection as _;
+
+    let Some(db) = fresh(Backend::Sqlite).await else {
+        return;
+    };
+    let store = start(&db, &V1, |s| s).await.unwrap();
+    let mut other = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+    sqlx::raw_sql("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    // A bound for a hang only: a write-locking read would wait for the 300 s.
+    let read = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        (applied(&store).await, Migrator::new(&store).plan().await)
+    })
+    .await
+    .expect("the reads answer while another connection holds the write lock");
+    assert_eq!(read.0, ["0001_create_todo.sql"]);
+    assert!(read.1.unwrap().is_empty());
+    sqlx::raw_sql("ROLLBACK").execute(&mut other).await.unwrap();
+    other.close().await.unwrap();
+    store.close().await;
 }
 
 /// Another process holding SQLite's write lock longer than a connection's busy

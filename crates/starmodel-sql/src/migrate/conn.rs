@@ -6,7 +6,8 @@
 //! transaction on the writer connection, which holds the database's write lock from
 //! the first read of the history to the last step, and each migration inside it is
 //! a savepoint. Without that, two processes starting together could both plan the
-//! same step and record it twice.
+//! same step and record it twice. The run commits only if it succeeded. Runs that
+//! only read (a plan, the history) use a plain transaction on SQLite instead.
 //!
 //! Cancel-safety: a [`Tx`] or SQLite [`Held`] dropped before it commits rolls back
 //! (sqlx queues the `ROLLBACK`), and PostgreSQL and MySQL connections, which hold a
@@ -51,14 +52,30 @@ pub(crate) enum Held {
     MySql(PoolConnection<sqlx::MySql>),
 }
 
+/// What a migration run does to the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Only reads (a plan, the history): on SQLite it does not keep writers out.
+    Read,
+    /// Changes the schema or the history.
+    Write,
+}
+
 impl Held {
-    /// A connection of `pool`, holding the migration lock: on SQLite the writer, in
-    /// a transaction that has taken the write lock (waiting for another process's
-    /// run up to the busy timeout); on PostgreSQL and MySQL a session lock.
-    pub(crate) async fn acquire(pool: &SqlPool) -> Result<Self, sqlx::Error> {
+    /// A connection of `pool`, holding the migration lock (waiting up to
+    /// [`LOCK_WAIT_SECONDS`] for another process's run): on PostgreSQL and MySQL a
+    /// session lock; on SQLite the writer in a transaction that has taken the
+    /// database's write lock, or for a [`Access::Read`] run a plain transaction
+    /// (a consistent view that lets other writers go on).
+    pub(crate) async fn acquire(pool: &SqlPool, access: Access) -> Result<Self, sqlx::Error> {
+        #[cfg(not(feature = "sqlite"))]
+        let _ = access;
         let mut held = match pool {
             #[cfg(feature = "sqlite")]
-            SqlPool::Sqlite(p) => Self::Sqlite(sqlite_write_lock(&p.writer).await?),
+            SqlPool::Sqlite(p) => Self::Sqlite(match access {
+                Access::Write => sqlite_write_lock(&p.writer).await?,
+                Access::Read => p.writer.begin().await?,
+            }),
             #[cfg(feature = "postgres")]
             SqlPool::Postgres(p) => {
                 let mut c = p.acquire().await?;
@@ -76,14 +93,19 @@ impl Held {
         Ok(held)
     }
 
-    /// Ends the run: commits SQLite's transaction (a failed migration has already
-    /// rolled back to its savepoint, so what is committed is what succeeded), or
-    /// releases the session lock. A failure to release is only logged: the
-    /// connection is closed when dropped, which releases the lock as well.
-    pub(crate) async fn release(mut self) -> Result<(), sqlx::Error> {
+    /// Ends the run: on SQLite commits the run's transaction when it `succeeded`,
+    /// else rolls all of it back (so a failed run leaves nothing behind, history
+    /// included); elsewhere releases the session lock (each migration committed
+    /// on its own). A failure to release is only logged: the connection is closed
+    /// when dropped, which releases the lock as well.
+    pub(crate) async fn release(mut self, succeeded: bool) -> Result<(), sqlx::Error> {
+        #[cfg(not(feature = "sqlite"))]
+        let _ = succeeded;
         match self {
             #[cfg(feature = "sqlite")]
-            Self::Sqlite(tx) => tx.commit().await,
+            Self::Sqlite(tx) if succeeded => tx.commit().await,
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(tx) => tx.rollback().await,
             #[allow(unreachable_patterns)]
             _ => {
                 self.conn().unlock().await;

@@ -14,10 +14,11 @@
 //! - **Files**: [`Migrator::generate`] writes the plan to
 //!   `<dir>/<dialect>/<NNNN>_<slug>.sql` (a header saying what it does, then one
 //!   statement per `;`); [`Migrator::apply`] runs every file not yet recorded, in
-//!   name order, each in one transaction on SQLite and PostgreSQL (MySQL commits
-//!   schema changes at once, so a failing file leaves the statements before the
-//!   failure applied). A recorded file whose text changed is refused. Running
-//!   either again with nothing new does nothing.
+//!   name order, each in one transaction on PostgreSQL; on SQLite the whole run
+//!   is one transaction, so a failing file leaves nothing of the run applied
+//!   (MySQL commits schema changes at once, so a failing file leaves the
+//!   statements before the failure applied). A recorded file whose text changed
+//!   is refused. Running either again with nothing new does nothing.
 //! - **On start**: [`SqlStore`]'s `prepare` migrates as [`MigrateOnStart`] says;
 //!   by default ([`Auto`](MigrateOnStart::Auto)) it applies pending files, then
 //!   plans, writes and applies what is still missing, and fails start-up on a
@@ -64,7 +65,7 @@ pub use live::{LiveColumn, LiveIndex, LiveTable};
 pub use plan::{Plan, Step};
 
 use crate::SqlStore;
-use conn::{Conn, Held};
+use conn::{Access, Conn, Held};
 
 /// What [`SqlStore`]'s `prepare` does about migrations (set with
 /// [`SqlStore::migrate_on_start`]).
@@ -215,7 +216,7 @@ impl Migrator {
 
     /// What it takes to bring the database in line with the attached entities.
     pub async fn plan(&self) -> Result<Plan, MigrateError> {
-        let mut held = self.open().await?;
+        let mut held = self.open(Access::Read).await?;
         let result = self.plan_on(&mut held.conn()).await;
         close(held, result).await
     }
@@ -224,7 +225,7 @@ impl Migrator {
     /// database is up to date. Refuses a destructive plan unless allowed, and a new
     /// file while files in `dir` are not yet applied.
     pub async fn generate(&self, dir: impl AsRef<Path>) -> Result<Option<PathBuf>, MigrateError> {
-        let mut held = self.open().await?;
+        let mut held = self.open(Access::Write).await?;
         let result = self.generate_on(&mut held.conn(), dir.as_ref()).await;
         close(held, result).await
     }
@@ -232,7 +233,7 @@ impl Migrator {
     /// Applies every file in `dir` not yet recorded, in name order, and returns the
     /// names applied. Refuses to apply anything when a recorded file changed.
     pub async fn apply(&self, dir: impl AsRef<Path>) -> Result<Vec<String>, MigrateError> {
-        let mut held = self.open().await?;
+        let mut held = self.open(Access::Write).await?;
         let result = history::apply_dir(&mut held.conn(), dir.as_ref()).await;
         close(held, result).await
     }
@@ -241,22 +242,22 @@ impl Migrator {
     /// history under the name a file would have had; returns that name, or `None`
     /// when there was nothing to do. Refuses a destructive plan unless allowed.
     pub async fn apply_plan(&self) -> Result<Option<String>, MigrateError> {
-        let mut held = self.open().await?;
+        let mut held = self.open(Access::Write).await?;
         let result = self.apply_plan_on(&mut held.conn()).await;
         close(held, result).await
     }
 
     /// The migrations recorded as applied, in name order.
     pub async fn applied(&self) -> Result<Vec<Applied>, MigrateError> {
-        let mut held = self.open().await?;
+        let mut held = self.open(Access::Read).await?;
         let result = history::read(&mut held.conn()).await;
         close(held, result).await
     }
 
     /// One connection for the whole run, holding a lock that keeps other
     /// processes' migrations waiting; the history table exists.
-    async fn open(&self) -> Result<Held, MigrateError> {
-        let mut held = Held::acquire(self.store.pool()).await?;
+    async fn open(&self, access: Access) -> Result<Held, MigrateError> {
+        let mut held = Held::acquire(self.store.pool(), access).await?;
         match history::ensure_table(&mut held.conn()).await {
             Ok(()) => Ok(held),
             Err(e) => close(held, Err(e)).await,
@@ -335,7 +336,7 @@ impl Migrator {
         if config.mode == MigrateOnStart::Off {
             return Ok(());
         }
-        let mut held = self.open().await?;
+        let mut held = self.open(Access::Write).await?;
         let result = self.on_start_on(&mut held.conn(), config).await;
         close(held, result).await
     }
@@ -370,10 +371,11 @@ impl Migrator {
     }
 }
 
-/// Ends the run of `held` (commits on SQLite, releases the lock elsewhere) and
-/// passes `result` on; a failure to commit after a success is the run's error.
+/// Ends the run of `held` (on SQLite commits it if `result` is a success, else
+/// rolls it back; releases the lock elsewhere) and passes `result` on; a failure
+/// to commit after a success is the run's error.
 async fn close<T>(held: Held, result: Result<T, MigrateError>) -> Result<T, MigrateError> {
-    match (held.release().await, result) {
+    match (held.release(result.is_ok()).await, result) {
         (Ok(()), result) => result,
         (Err(e), Ok(_)) => Err(e.into()),
         (Err(e), Err(first)) => {
