@@ -136,6 +136,18 @@ fn with_dir(dir: &Path) -> impl FnOnce(SqlStore) -> SqlStore {
     move |s| s.migrations_dir(dir)
 }
 
+/// A migrations directory holding `files` (name, text) written by hand for
+/// `store`'s dialect.
+fn by_hand(store: &SqlStore, files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join(store.dialect().name());
+    std::fs::create_dir_all(&folder).unwrap();
+    for (name, text) in files {
+        std::fs::write(folder.join(name), text).unwrap();
+    }
+    dir
+}
+
 /// The migration files of `dialect` under `dir`, by name.
 fn files(dir: &Path, store: &SqlStore) -> Vec<String> {
     let folder = dir.join(store.dialect().name());
@@ -515,15 +527,14 @@ async fn failed_migration_is_rolled_back_where_ddl_is_transactional(backend: Bac
     let Some(db) = fresh(backend).await else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let store = SqlStore::connect(&db.url).await.unwrap();
-    let folder = dir.path().join(store.dialect().name());
-    std::fs::create_dir_all(&folder).unwrap();
-    std::fs::write(
-        folder.join("0001_by_hand.sql"),
-        "-- a table, then a typo\nCREATE TABLE kept_or_not (x BIGINT);\nCREATE TABLE broken (;\n",
-    )
-    .unwrap();
+    let dir = by_hand(
+        &store,
+        &[(
+            "0001_by_hand.sql",
+            "-- a table, then a typo\nCREATE TABLE kept_or_not (x BIGINT);\nCREATE TABLE broken (;\n",
+        )],
+    );
     let failed_at = |err: MigrateError| match err {
         MigrateError::Failed { name, number, .. } => {
             assert_eq!(name, "0001_by_hand.sql");
@@ -548,16 +559,14 @@ async fn a_failing_file_undoes_the_whole_run_on_sqlite_only(backend: Backend) {
     let Some(db) = fresh(backend).await else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let store = SqlStore::connect(&db.url).await.unwrap();
-    let folder = dir.path().join(store.dialect().name());
-    std::fs::create_dir_all(&folder).unwrap();
-    std::fs::write(
-        folder.join("0001_fine.sql"),
-        "CREATE TABLE fine (x BIGINT);\n",
-    )
-    .unwrap();
-    std::fs::write(folder.join("0002_broken.sql"), "CREATE TABLE broken (;\n").unwrap();
+    let dir = by_hand(
+        &store,
+        &[
+            ("0001_fine.sql", "CREATE TABLE fine (x BIGINT);\n"),
+            ("0002_broken.sql", "CREATE TABLE broken (;\n"),
+        ],
+    );
     let migrator = Migrator::new(&store);
     let err = migrator.apply(dir.path()).await.unwrap_err();
     assert!(
