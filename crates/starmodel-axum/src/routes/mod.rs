@@ -8,8 +8,6 @@ mod stream;
 
 use std::sync::Arc;
 
-use tracing::Instrument as _;
-
 use axum::Router;
 use axum::extract::Request;
 use axum::middleware::Next;
@@ -17,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use http::{HeaderMap, StatusCode, header};
 use starmodel_core::{EventKind, Scope};
+use tracing::Instrument as _;
 
 use crate::context::AppContext;
 use crate::error::ErrorResponse;
