@@ -1,60 +1,39 @@
 //! Entities as axum extractors: `async fn index(counter: Counter) -> Markup`.
 
-use std::sync::Arc;
-
 use axum::http::request::Parts;
-use http::StatusCode;
 use starmodel_core::entity::GLOBAL_ID;
 use starmodel_core::{Entity, EntityId, Scope};
 
-use crate::context::AppContext;
-use crate::error::ErrorResponse;
-use crate::session::Session;
+use crate::App;
+use crate::app::decode;
+use crate::rejection::{ErrorResponse, NotServed, Rejection};
+use crate::session::SessionSlot;
 
 /// Loads the request's instance of `E`: the session's own for session scope, the
 /// shared one for global scope. `#[derive(Entity)]` implements
 /// `FromRequestParts` with this.
 pub async fn extract_entity<E: Entity>(parts: &Parts) -> Result<E, ErrorResponse> {
-    let ctx = parts.extensions.get::<Arc<AppContext>>().ok_or_else(|| {
-        ErrorResponse::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!(
-                "`{}` cannot be extracted here: the route is not served by the StarModel router",
-                E::NAME
-            ),
-        )
+    let not_served = |why: String| ErrorResponse::from(Rejection::from(NotServed(why)));
+    let app = parts.extensions.get::<App>().ok_or_else(|| {
+        not_served(format!(
+            "`{}` cannot be extracted here: the route is not served by the StarModel router",
+            E::NAME
+        ))
     })?;
     let id = match E::SCOPE {
-        Scope::Session => parts
-            .extensions
-            .get::<Session>()
-            .map(|s| s.id().clone())
-            .ok_or_else(|| {
-                ErrorResponse::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "no session on the request",
-                )
-            })?,
+        Scope::Session => SessionSlot::of(parts)
+            .ok_or_else(|| not_served("no session on the request".into()))?
+            .session()
+            .id()
+            .clone(),
         Scope::Global => EntityId::new(GLOBAL_ID),
         Scope::Record => {
-            return Err(ErrorResponse::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!(
-                    "`{}` is a record entity: load it by id, not as an extractor",
-                    E::NAME
-                ),
-            ));
+            return Err(not_served(format!(
+                "`{}` is a record entity: load it by id, not as an extractor",
+                E::NAME
+            )));
         }
     };
-    let record = ctx
-        .dispatcher
-        .state(E::NAME, &id)
-        .await
-        .map_err(|e| ErrorResponse::from_dispatch(&e))?;
-    E::deserialize(&record.value).map_err(|e| {
-        ErrorResponse::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("stored state of `{}` does not match its type: {e}", E::NAME),
-        )
-    })
+    let record = app.dispatcher().state(E::NAME, &id).await?;
+    decode(record.value)
 }

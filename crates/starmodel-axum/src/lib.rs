@@ -1,6 +1,7 @@
 //! StarModel's web adapter for [axum](https://docs.rs/axum).
 //!
-//! [`StarModel`] turns registered entities into an `axum::Router`:
+//! [`StarModel`] builds an [`App`] from registered entities; [`App::router`]
+//! gives the `axum::Router`:
 //!
 //! | route | what |
 //! |---|---|
@@ -9,34 +10,56 @@
 //! | `POST /{entity}/{event}` | a record entity's create event |
 //! | `GET /_starmodel/stream` | the page's live stream: every entity on the page, kept current |
 //! | `GET /_starmodel/datastar-<hash>.js` | the local Datastar bundle, when configured |
-//! | `GET`, `POST /api/{entity}`; `GET`, `PUT`, `PATCH`, `DELETE /api/{entity}/{id}` | JSON API of record entities marked `#[entity(api)]` |
-//! | `GET /api/openapi.json` | its OpenAPI 3.0.3 document |
+//! | what a [`Mount`] adds | the JSON API (`starmodel-api`), and the capabilities to come |
 //!
-//! Every request gets a signed-cookie [`Session`] (a new one sets the cookie on
-//! the response). Entities are
-//! extractors (`async fn index(counter: Counter)`), and [`page`] wraps a view in a
-//! shell that loads Datastar and opens the live stream.
+//! Entities are extractors (`async fn index(counter: Counter)`), so is the
+//! [`App`] handle, which also reads records and runs events outside requests;
+//! [`page`] wraps a view in a shell that loads Datastar and opens the live stream.
 //!
-//! Events answer `text/event-stream` with Datastar patches; failures answer their
-//! status with a message naming the problem ([`ErrorResponse`]).
+//! ## Rooms
+//!
+//! | module | what lives there |
+//! |---|---|
+//! | [`app`](App) | the builder ([`StarModel`]), the [`App`] handle, reads, lifecycle, build errors |
+//! | [`pipeline`] | the one request pipeline: session, same-site policy, body limit, run-to-completion |
+//! | [`rejection`] | every refusal as a type that knows its status, rendered in one place |
+//! | [`routes`] | the event routes and the live stream route |
+//! | `live` | the live hub: one encoded frame per change, live views |
+//! | [`view`] | the page shell, entities as signals, the Datastar bundle |
+//! | [`mount`](Mount) | the seam capabilities plug into |
+//! | `session` | the signed session cookie |
+//!
+//! Where the coming capabilities go:
+//!
+//! | capability | room |
+//! |---|---|
+//! | JSON API, OpenAPI | crate `starmodel-api` (a [`Mount`]) |
+//! | the generated admin and the UI kit | crate `starmodel-admin` (a [`Mount`] with [`Policy::PAGES`](pipeline::Policy::PAGES)-like pages and write policy) |
+//! | users, login, guards | `auth/` in this crate: guards attach with `route_layer` inside the pipeline, so every route group (events, mounts, pages) gets them in one place |
+//! | browser-storage stores (`client_session`, `client_local`) | `client/` in this crate: a [`Store`](starmodel_core::Store) per kind registered with [`StarModel::store`], plus the page shell's persistence glue |
+//! | the Redis store and bus | crate `starmodel-redis`: a [`Store`](starmodel_core::Store) for [`StarModel::store`] and a [`Bus`](starmodel_core::Bus) for [`StarModel::bus`] |
+//! | the `starmodel` command and app commands | crate `starmodel-cli`, driving an [`App`] |
+//!
+//! Events answer `text/event-stream` with Datastar patches; refusals answer their
+//! status with a message naming the problem ([`rejection`]).
 
-mod api;
 mod app;
-mod context;
-mod error;
 mod extract;
 mod live;
-pub mod records;
-mod routes;
+mod mount;
+pub mod pipeline;
+pub mod rejection;
+pub mod routes;
 mod session;
 pub mod view;
 
 pub use app::{
-    App, BuildError, DEFAULT_CAPACITY, DEFAULT_SESSION_TTL, SECRET_ENV, ServeError, StarModel,
+    App, BuildError, DEFAULT_CAPACITY, DEFAULT_SESSION_TTL, Listed, SECRET_ENV, ServeError,
+    StarModel,
 };
-pub use error::{ERROR_ELEMENT_ID, ERROR_HEADER, ErrorResponse};
 pub use extract::extract_entity;
-pub use records::{Listed, live_record, live_view};
+pub use mount::Mount;
+pub use rejection::{ERROR_ELEMENT_ID, ERROR_HEADER, ErrorResponse, Rejection};
 pub use routes::STREAM_PATH;
 pub use session::{COOKIE_NAME, Session};
-pub use view::{page, page_titled};
+pub use view::{live_record, live_view, page, page_titled};

@@ -6,13 +6,16 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use hmac::{Hmac, Mac};
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderValue};
 use sha2::Sha256;
 use starmodel_core::EntityId;
+
+use crate::rejection::NotServed;
 
 /// The session cookie's name.
 pub const COOKIE_NAME: &str = "starmodel_session";
@@ -53,13 +56,66 @@ impl Session {
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Session {
-    type Rejection = (StatusCode, &'static str);
+    type Rejection = NotServed;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<Session>().cloned().ok_or((
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "no session: this route is not served by the StarModel router",
-        ))
+        SessionSlot::of(parts)
+            .map(|slot| slot.session())
+            .ok_or_else(|| {
+                NotServed("no session: this route is not served by the StarModel router".into())
+            })
+    }
+}
+
+/// The session of one request, resolved once and only when something asks for
+/// it: the request pipeline puts it in the request's extensions, handlers and
+/// extractors read it, and after the response the pipeline sets the cookie of a
+/// session the request started. Nothing else reads or sets the cookie.
+pub(crate) struct SessionSlot {
+    keys: Arc<SessionKeys>,
+    /// The verified id of the request's cookie, if it has one.
+    existing: Option<EntityId>,
+    /// A session this request started.
+    started: OnceLock<EntityId>,
+}
+
+impl SessionSlot {
+    /// Verifies the request's session cookie (no new session yet).
+    pub(crate) fn new(keys: &Arc<SessionKeys>, headers: &HeaderMap) -> Arc<Self> {
+        Arc::new(Self {
+            existing: keys.verified_id(headers).map(EntityId::new),
+            keys: keys.clone(),
+            started: OnceLock::new(),
+        })
+    }
+
+    /// The slot the pipeline put on this request.
+    pub(crate) fn of(parts: &Parts) -> Option<&Arc<SessionSlot>> {
+        parts.extensions.get::<Arc<SessionSlot>>()
+    }
+
+    /// The request's session: its cookie's, or one it starts now.
+    pub(crate) fn session(&self) -> Session {
+        match &self.existing {
+            Some(id) => Session {
+                id: id.clone(),
+                fresh: false,
+            },
+            None => Session {
+                id: self.started.get_or_init(|| self.keys.new_id()).clone(),
+                fresh: true,
+            },
+        }
+    }
+
+    /// The `Set-Cookie` value the response needs: for a session the request
+    /// started, and for every page (`renew`), so that the cookie's Max-Age counts
+    /// from the last visit rather than the first.
+    pub(crate) fn cookie(&self, renew: bool) -> Option<HeaderValue> {
+        if let Some(id) = self.started.get() {
+            return Some(self.keys.set_cookie(id));
+        }
+        renew.then(|| self.keys.set_cookie(self.session().id()))
     }
 }
 
@@ -95,21 +151,25 @@ impl SessionKeys {
     }
 
     /// The session of a request: the cookie's verified id, or a new one.
-    pub(crate) fn session(&self, headers: &HeaderMap) -> Session {
+    #[cfg(test)]
+    fn session(&self, headers: &HeaderMap) -> Session {
         match self.verified_id(headers) {
             Some(id) => Session {
                 id: EntityId::new(id),
                 fresh: false,
             },
-            None => {
-                let mut bytes = [0u8; ID_BYTES];
-                random_bytes(&mut bytes);
-                Session {
-                    id: EntityId::new(hex(&bytes)),
-                    fresh: true,
-                }
-            }
+            None => Session {
+                id: self.new_id(),
+                fresh: true,
+            },
         }
+    }
+
+    /// A new random session id.
+    fn new_id(&self) -> EntityId {
+        let mut bytes = [0u8; ID_BYTES];
+        random_bytes(&mut bytes);
+        EntityId::new(hex(&bytes))
     }
 
     fn verified_id<'h>(&self, headers: &'h HeaderMap) -> Option<&'h str> {

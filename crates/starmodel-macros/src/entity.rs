@@ -408,28 +408,31 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                 #create_actions { base: ::starmodel::__private::route_base::<Self>() }
             }
 
-            /// The record `id`, if it exists (in a handler of the application's routes).
+            /// The record `id`, if it exists, read through the application handle
+            /// (the built app, or the `App` extractor in a handler).
             #[allow(dead_code)]
             #vis async fn find(
+                app: &::starmodel::__private::App,
                 id: impl ::std::fmt::Display,
             ) -> ::core::result::Result<::core::option::Option<Self>, ::starmodel::__private::ErrorResponse> {
-                ::starmodel::__private::records::find::<Self>(id).await
+                app.find::<Self>(id).await
             }
 
             /// The records `query` selects, and the cursor of the next page.
             #[allow(dead_code)]
             #vis async fn list(
+                app: &::starmodel::__private::App,
                 query: &::starmodel::__private::ListQuery,
             ) -> ::core::result::Result<::starmodel::__private::Listed<Self>, ::starmodel::__private::ErrorResponse> {
-                ::starmodel::__private::records::list::<Self>(query).await
+                app.list::<Self>(query).await
             }
 
             /// Every record, ordered by id.
             #[allow(dead_code)]
-            #vis async fn all() -> ::core::result::Result<::std::vec::Vec<Self>, ::starmodel::__private::ErrorResponse> {
-                ::starmodel::__private::records::list::<Self>(&::core::default::Default::default())
-                    .await
-                    .map(|listed| listed.items)
+            #vis async fn all(
+                app: &::starmodel::__private::App,
+            ) -> ::core::result::Result<::std::vec::Vec<Self>, ::starmodel::__private::ErrorResponse> {
+                app.all::<Self>().await
             }
         }
     } else {

@@ -87,7 +87,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:5002".to_owned());
-    let app = StarModel::new().secret("api fuzz secret, at least 32 bytes long");
+    let app = StarModel::new()
+        .mount(starmodel::api::JsonApi)
+        .secret("api fuzz secret, at least 32 bytes long");
     let app = match std::env::var(DATABASE_URL_VAR) {
         Ok(url) if !url.is_empty() => app
             .sql_store(sql_store(&url).await?)

@@ -81,6 +81,7 @@ impl Hidden {}
 
 async fn server() -> Server {
     let app = StarModel::new()
+        .mount(starmodel::api::JsonApi)
         .secret([9u8; 32])
         .body_limit(512)
         .entity_with_store::<Book>(Arc::new(MemoryStore::new()))
@@ -674,6 +675,7 @@ impl Meter {}
 /// `null` kept in a non-`Option` JSON field.
 async fn edges_answer_alike(store: Arc<dyn starmodel::core::Store>) {
     let app = StarModel::new()
+        .mount(starmodel::api::JsonApi)
         .secret([9u8; 32])
         .sql_store(store)
         .entity::<Meter>()
@@ -791,6 +793,7 @@ enum Engine {
 /// a 5xx.
 async fn text_edges(store: Arc<dyn starmodel::core::Store>, engine: Engine) {
     let app = StarModel::new()
+        .mount(starmodel::api::JsonApi)
         .secret([9u8; 32])
         .sql_store(store)
         .entity::<Tag>()

@@ -66,12 +66,15 @@ fn notes(all: &[Note]) -> Markup {
     html! { ul { @for n in all { li data-pinned=(n.pinned) { (n.text) } } } }
 }
 
-async fn index() -> Result<Markup, ErrorResponse> {
-    let first = Note::find("a").await?;
-    let listed = Note::list(&ListQuery {
-        limit: Some(1),
-        ..ListQuery::default()
-    })
+async fn index(app: App) -> Result<Markup, ErrorResponse> {
+    let first = Note::find(&app, "a").await?;
+    let listed = Note::list(
+        &app,
+        &ListQuery {
+            limit: Some(1),
+            ..ListQuery::default()
+        },
+    )
     .await?;
     Ok(page(html! {
         p #first { (first.map(|n| n.text).unwrap_or_default()) }
@@ -332,4 +335,22 @@ async fn a_record_breaking_todays_rules_can_still_be_deleted() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let r = send(&router, event("POST", "/note/old/pin", None, "{}")).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn records_are_read_through_the_app_handle_without_a_server() {
+    let app = StarModel::new()
+        .secret([7u8; 32])
+        .entity_with_store::<Note>(Arc::new(MemoryStore::new()))
+        .build()
+        .unwrap();
+    assert!(Note::find(&app, "a").await.unwrap().is_none());
+    let input = starmodel::core::EventInput::new("note")
+        .with_signals(serde_json::json!({"note": {"id": "a", "text": "first"}}));
+    app.dispatch("note", "write", "", &input).await.unwrap();
+    let found = Note::find(&app, "a").await.unwrap().unwrap();
+    assert_eq!(found.text, "first");
+    assert_eq!(Note::all(&app).await.unwrap().len(), 1);
+    let listed = Note::list(&app, &ListQuery::default()).await.unwrap();
+    assert_eq!(listed.items[0].id, "a");
 }

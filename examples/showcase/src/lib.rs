@@ -41,6 +41,7 @@ pub async fn app_on(data_dir: &Path, url: &str) -> Result<StarModel, starmodel::
         .capacity(1_000_000)
         .build()?;
     Ok(StarModel::new()
+        .mount(starmodel::api::JsonApi)
         .memory_store(memory)
         .secret_file(data_dir.join("secret"))
         .entity::<pages::counter::Counter>()

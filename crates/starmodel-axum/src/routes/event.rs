@@ -1,5 +1,6 @@
 //! `/{entity}/{event}` (and `/{entity}/{id}/{event}`): decode the request, run the
-//! event through the dispatcher, answer with Datastar patches.
+//! event through the dispatcher, answer with Datastar patches. The pipeline has
+//! already applied the same-site policy and runs this to completion.
 
 use std::sync::Arc;
 
@@ -7,8 +8,7 @@ use axum::body::Body;
 use axum::extract::{FromRequestParts, Path, Request};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http::{HeaderMap, HeaderValue, Method, header};
 use serde::de::IgnoredAny;
 use starmodel_core::entity::GLOBAL_ID;
 use starmodel_core::{EntityId, EntityType, EventInput, EventKind, EventOutput, Scope};
@@ -17,34 +17,11 @@ use starmodel_datastar::{
     TEXT_EVENT_STREAM,
 };
 
-use crate::context::AppContext;
-use crate::error::ErrorResponse;
+use crate::App;
+use crate::pipeline::read_body;
+use crate::rejection::{BadParameter, Internal, MalformedBody, NotFound, NotServed, Rejection};
+use crate::session::SessionSlot;
 use crate::view::namespaced_json;
-
-fn too_large(limit: usize) -> ErrorResponse {
-    ErrorResponse::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        format!("request body is larger than the {limit}-byte limit"),
-    )
-}
-
-async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ErrorResponse> {
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large(limit));
-    }
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large(limit)),
-        Err(e) => Err(ErrorResponse::new(
-            StatusCode::BAD_REQUEST,
-            format!("request body could not be read: {e}"),
-        )),
-    }
-}
 
 fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
     form_urlencoded::parse(query.unwrap_or_default().as_bytes())
@@ -63,75 +40,51 @@ fn is_form(headers: &HeaderMap) -> bool {
 /// One event as the router resolved it at start-up.
 #[derive(Clone)]
 pub(super) struct EventTarget {
-    pub(super) ctx: Arc<AppContext>,
+    pub(super) app: App,
     pub(super) ty: Arc<EntityType>,
     pub(super) index: usize,
 }
 
 pub(super) async fn handle(target: EventTarget, req: Request) -> Response {
-    let datastar = starmodel_datastar::is_datastar_request(req.headers());
-    match run(&target, datastar, req).await {
+    match run(&target, req).await {
         Ok(response) => response,
-        Err(e) => e.datastar(datastar).into_response(),
+        Err(e) => e.into_response(),
     }
+}
+
+/// The signals could not be read (400).
+fn unreadable(e: ReadSignalsError) -> Rejection {
+    MalformedBody(e.to_string()).into()
 }
 
 /// The signals of a request with a JSON body: checked now (malformed JSON is a 400
 /// whether or not a parameter needs it), parsed only if a parameter is looked up.
-fn json_signals(input: EventInput, body: Bytes) -> Result<EventInput, ErrorResponse> {
-    let bad = |e: ReadSignalsError| ErrorResponse::new(e.status(), e.to_string());
+fn json_signals(input: EventInput, body: Bytes) -> Result<EventInput, Rejection> {
     match body.iter().find(|b| !b.is_ascii_whitespace()) {
         None => Ok(input),
         Some(b'{') => {
             serde_json::from_slice::<IgnoredAny>(&body)
-                .map_err(|e| bad(ReadSignalsError::InvalidJson(e)))?;
+                .map_err(|e| unreadable(ReadSignalsError::InvalidJson(e)))?;
             Ok(input.with_signals_json(body))
         }
         // Not an object: let the reader name what it is.
         Some(_) => match starmodel_datastar::read_signals(&Method::POST, None, &body) {
             Ok(signals) => Ok(input.with_signals(signals)),
-            Err(e) => Err(bad(e)),
+            Err(e) => Err(unreadable(e)),
         },
     }
 }
 
-async fn run(
-    target: &EventTarget,
-    datastar: bool,
-    req: Request,
-) -> Result<Response, ErrorResponse> {
-    let EventTarget { ctx, ty, index } = target;
+async fn run(target: &EventTarget, req: Request) -> Result<Response, Rejection> {
+    let EventTarget { app, ty, index } = target;
+    let ctx = app.context();
     let spec = ty.events()[*index];
-    if !datastar && !super::same_site(req.headers()) {
-        return Err(ErrorResponse::new(
-            StatusCode::FORBIDDEN,
-            "cross-site event request refused: send `Datastar-Request: true` from a same-origin page",
-        ));
-    }
     let (mut parts, body) = req.into_parts();
-    if spec.method.to_http() != parts.method {
-        let mut r = ErrorResponse::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            format!(
-                "event `{}` of `{}` answers {}, not {}",
-                spec.name,
-                ty.name(),
-                spec.method.to_http(),
-                parts.method
-            ),
-        )
-        .datastar(datastar)
-        .into_response();
-        if let Ok(allow) = HeaderValue::from_str(spec.method.to_http().as_str()) {
-            r.headers_mut().insert(header::ALLOW, allow);
-        }
-        return Ok(r);
-    }
     let body = read_body(&parts.headers, body, ctx.body_limit).await?;
     let mut input = EventInput::new(ty.name()).with_query(query_pairs(parts.uri.query()));
     if parts.method == Method::GET || parts.method == Method::DELETE {
         let signals = starmodel_datastar::read_signals(&parts.method, parts.uri.query(), b"")
-            .map_err(|e| ErrorResponse::new(e.status(), e.to_string()))?;
+            .map_err(unreadable)?;
         input = input.with_signals(signals);
     } else if is_form(&parts.headers) {
         input = input.with_form(
@@ -140,15 +93,12 @@ async fn run(
     } else {
         input = json_signals(input, body)?;
     }
-    let mut new_session = None;
     let id = match ty.scope() {
-        Scope::Session => {
-            let session = ctx.sessions.session(&parts.headers);
-            if session.is_new() {
-                new_session = Some(ctx.sessions.set_cookie(session.id()));
-            }
-            session.id().clone()
-        }
+        Scope::Session => SessionSlot::of(&parts)
+            .ok_or_else(|| NotServed("no session on the request".into()))?
+            .session()
+            .id()
+            .clone(),
         Scope::Global => EntityId::new(GLOBAL_ID),
         Scope::Record => {
             let Path(path) =
@@ -157,8 +107,9 @@ async fn run(
                     &(),
                 )
                 .await
-                .map_err(|e| {
-                    ErrorResponse::new(StatusCode::BAD_REQUEST, format!("bad path: {e}"))
+                .map_err(|e| BadParameter {
+                    field: None,
+                    message: format!("bad path: {e}"),
                 })?;
             let id = path
                 .iter()
@@ -172,20 +123,15 @@ async fn run(
             } else {
                 // The form every store keys records by (`6F96…` and `6f96…` are
                 // one UUID); an id no record can have is simply not found.
-                ty.canonical_id(&id).ok_or_else(|| {
-                    ErrorResponse::new(
-                        StatusCode::NOT_FOUND,
-                        format!("no `{}` with id `{id}`", ty.name()),
-                    )
-                })?
+                ty.canonical_id(&id)
+                    .ok_or_else(|| NotFound::record(ty.name(), &id))?
             }
         }
     };
     let outcome = ctx
         .dispatcher
         .dispatch_event(ty, *index, id, &input)
-        .await
-        .map_err(|e| ErrorResponse::from_dispatch(&e))?;
+        .await?;
 
     let mut body = Vec::with_capacity(128);
     // When a live stream watches this instance, it delivers the new state, in
@@ -213,10 +159,7 @@ async fn run(
     if let Err(e) = encoded {
         // The change is committed; only its echo to this browser failed (the live
         // stream still delivers the state).
-        return Err(ErrorResponse::new(
-            e.status(),
-            format!("response could not be encoded: {e}"),
-        ));
+        return Err(Internal(format!("response could not be encoded: {e}")).into());
     }
     let mut response = Response::new(Body::from(body));
     let headers = response.headers_mut();
@@ -225,9 +168,6 @@ async fn run(
         HeaderValue::from_static(TEXT_EVENT_STREAM),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    if let Some(cookie) = new_session {
-        headers.insert(header::SET_COOKIE, cookie);
-    }
     Ok(response)
 }
 

@@ -8,15 +8,16 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use bytes::BytesMut;
-use http::{HeaderValue, Method, StatusCode};
+use http::{HeaderValue, Method};
 use starmodel_core::entity::GLOBAL_ID;
 use starmodel_core::{EntityId, EntityKey, Scope};
 use tokio::sync::watch;
 use tokio_stream::wrappers::WatchStream;
 
-use crate::context::AppContext;
-use crate::error::ErrorResponse;
+use crate::App;
 use crate::live::{Latest, LiveBody, LiveHub};
+use crate::rejection::{LiveUnavailable, MalformedBody, NotServed, Rejection, Unavailable};
+use crate::session::SessionSlot;
 
 /// Holds a stream's receivers until its body (which then takes them over)
 /// exists, releasing their channels if the request is dropped before.
@@ -43,20 +44,21 @@ impl Drop for Pending {
 /// The most views one stream follows; further ones are ignored.
 const MAX_VIEWS: usize = 256;
 
-pub(super) async fn open(ctx: Arc<AppContext>, req: Request) -> Response {
-    let datastar = starmodel_datastar::is_datastar_request(req.headers());
-    let signals = match starmodel_datastar::read_signals(&Method::GET, req.uri().query(), b"") {
-        Ok(s) => s,
-        Err(e) => {
-            return ErrorResponse::new(StatusCode::BAD_REQUEST, e.to_string())
-                .datastar(datastar)
-                .into_response();
-        }
-    };
-    let session = ctx.sessions.session(req.headers());
-    let cookie = session
-        .is_new()
-        .then(|| ctx.sessions.set_cookie(session.id()));
+pub(super) async fn open(app: App, req: Request) -> Response {
+    match live(app, req).await {
+        Ok(response) => response,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn live(app: App, req: Request) -> Result<Response, Rejection> {
+    let ctx = app.context();
+    let signals = starmodel_datastar::read_signals(&Method::GET, req.uri().query(), b"")
+        .map_err(|e| MalformedBody(e.to_string()))?;
+    let (parts, _) = req.into_parts();
+    let session = SessionSlot::of(&parts)
+        .ok_or_else(|| NotServed("no session on the request".into()))?
+        .session();
     let session = Some(session.id().clone());
     let keys: Vec<EntityKey> = ctx
         .dispatcher
@@ -81,12 +83,7 @@ pub(super) async fn open(ctx: Arc<AppContext>, req: Request) -> Response {
         .map(|k| ctx.hub.subscribe(k))
         .collect::<Option<Vec<_>>>()
     else {
-        return ErrorResponse::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the server is shutting down",
-        )
-        .datastar(datastar)
-        .into_response();
+        return Err(Unavailable("the server is shutting down".into()).into());
     };
     let pending = Pending {
         hub: ctx.hub.clone(),
@@ -96,9 +93,11 @@ pub(super) async fn open(ctx: Arc<AppContext>, req: Request) -> Response {
     for key in &keys {
         if let Err(e) = ctx.hub.refresh(&ctx.dispatcher, key).await {
             // Datastar retries the stream; a stream without the state would not.
-            return ErrorResponse::new(e.status(), format!("live state unavailable: {e}"))
-                .datastar(datastar)
-                .into_response();
+            return Err(LiveUnavailable {
+                what: "live state".into(),
+                source: e,
+            }
+            .into());
         }
     }
     // Views the page shows: `{"starmodel": {"views": {"todos": true},
@@ -131,12 +130,11 @@ pub(super) async fn open(ctx: Arc<AppContext>, req: Request) -> Response {
             None => {}
             Some(Ok(rx)) => view_receivers.push(rx),
             Some(Err(e)) => {
-                return ErrorResponse::new(
-                    e.status(),
-                    format!("live view `{name}` unavailable: {e}"),
-                )
-                .datastar(datastar)
-                .into_response();
+                return Err(LiveUnavailable {
+                    what: format!("live view `{name}`"),
+                    source: e,
+                }
+                .into());
             }
         }
     }
@@ -149,6 +147,7 @@ pub(super) async fn open(ctx: Arc<AppContext>, req: Request) -> Response {
         }
     }
     let start = tokio::time::Instant::now() + ctx.heartbeat;
+    let ctx = ctx.clone();
     let body = LiveBody::new(
         first.freeze(),
         receivers
@@ -167,10 +166,5 @@ pub(super) async fn open(ctx: Arc<AppContext>, req: Request) -> Response {
     response
         .headers_mut()
         .insert("x-accel-buffering", HeaderValue::from_static("no"));
-    if let Some(cookie) = cookie {
-        response
-            .headers_mut()
-            .insert(http::header::SET_COOKIE, cookie);
-    }
-    response
+    Ok(response)
 }

@@ -26,6 +26,19 @@ pub const DATASTAR_SRI: &str =
 /// The environment variable naming a local copy of the bundle.
 pub const DATASTAR_JS_ENV: &str = "STARMODEL_DATASTAR_JS";
 
+/// A Datastar bundle file that cannot be read.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}`{}` cannot be read: {source}", if *.from_env { "STARMODEL_DATASTAR_JS: " } else { "" }, .path.display())]
+pub struct BundleError {
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// Whether `STARMODEL_DATASTAR_JS` named it.
+    pub from_env: bool,
+    /// What the file system said.
+    #[source]
+    pub source: std::sync::Arc<std::io::Error>,
+}
+
 /// How pages load Datastar.
 #[derive(Debug, Clone)]
 pub enum DatastarBundle {
@@ -45,20 +58,24 @@ impl DatastarBundle {
     ///
     /// A variable naming a file that cannot be read is an error, so a typo does
     /// not silently fall back to a CDN the machine may not reach.
-    pub fn from_env() -> Result<Self, String> {
+    pub fn from_env() -> Result<Self, BundleError> {
         match std::env::var_os(DATASTAR_JS_ENV) {
             None => Ok(Self::Cdn),
             Some(path) if path.is_empty() => Ok(Self::Cdn),
-            Some(path) => {
-                Self::from_file(path.as_ref()).map_err(|e| format!("{DATASTAR_JS_ENV}: {e}"))
-            }
+            Some(path) => Self::from_file(path.as_ref()).map_err(|e| BundleError {
+                from_env: true,
+                ..e
+            }),
         }
     }
 
     /// A local bundle read from `path`.
-    pub fn from_file(path: &Path) -> Result<Self, String> {
-        let bytes =
-            std::fs::read(path).map_err(|e| format!("`{}` cannot be read: {e}", path.display()))?;
+    pub fn from_file(path: &Path) -> Result<Self, BundleError> {
+        let bytes = std::fs::read(path).map_err(|source| BundleError {
+            path: path.to_owned(),
+            from_env: false,
+            source: std::sync::Arc::new(source),
+        })?;
         if !bytes.starts_with(b"// Datastar v1.0.4") {
             tracing::warn!(
                 "`{}` does not start with `// Datastar v1.0.4`; StarModel speaks the v1.0.4 protocol",

@@ -26,11 +26,13 @@
 //! ```
 
 pub(crate) mod assets;
+mod live;
 mod page;
 mod render;
 
-pub use assets::{DATASTAR_CDN_URL, DATASTAR_JS_ENV, DATASTAR_SRI, DatastarBundle};
+pub use assets::{BundleError, DATASTAR_CDN_URL, DATASTAR_JS_ENV, DATASTAR_SRI, DatastarBundle};
 pub(crate) use assets::{serve_bundle, with_bundle};
+pub use live::{live_record, live_view};
 pub use page::{live_stream, page, page_titled};
 pub(crate) use render::namespaced_json;
 pub use render::render_entity;

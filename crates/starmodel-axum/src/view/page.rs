@@ -1,7 +1,7 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::assets::{DatastarBundle, with_current};
-use crate::error::{ERROR_ELEMENT_ID, ERROR_HEADER};
+use crate::rejection::{ERROR_ELEMENT_ID, ERROR_HEADER};
 use crate::routes::STREAM_PATH;
 
 const STYLE: &str = include_str!("style.css");

@@ -48,6 +48,18 @@ pub enum StoreKind {
     Custom,
 }
 
+impl StoreKind {
+    /// The kind's name as written in `#[entity(store = "...")]`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoreKind::Memory => "memory",
+            StoreKind::Sql => "sql",
+            StoreKind::Redis => "redis",
+            StoreKind::Custom => "custom",
+        }
+    }
+}
+
 /// The id every global-scope instance is stored under.
 pub const GLOBAL_ID: &str = "global";
 

@@ -10,12 +10,14 @@ mod action;
 mod error;
 mod input;
 mod output;
+mod param;
 mod text;
 
 pub use action::{Action, percent_encode_into};
 pub use error::{DispatchError, EventError, ParamError};
 pub use input::EventInput;
 pub use output::{Deleted, EventOutput, IntoCreated, IntoEventOutput};
+pub use param::{ActionArg, EventParam, FromJs, FromSignals, param, record_route_base, route_base};
 
 use crate::Entity;
 

@@ -1,6 +1,7 @@
-//! The application builder: entities and routes in, an `axum::Router` (or a
-//! running server) out.
+//! The application builder: entities, stores, mounts and routes in, an [`App`]
+//! (or a running server) out.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,13 +11,13 @@ use axum::routing::MethodRouter;
 use maud::Markup;
 use starmodel_core::{
     Bus, Dispatcher, Entity, EntityType, Events, ListQuery, MemoryStore, NodeId, Registry, Scope,
-    Store, StoreError, StoreKind,
+    Store, StoreKind,
 };
 use tokio::net::{TcpListener, ToSocketAddrs};
 
-use crate::context::AppContext;
+use super::{App, AppContext, BuildError, ServeError};
 use crate::live::{LiveHub, ViewDef, Views, spawn_bus_listener};
-use crate::routes;
+use crate::mount::Mount;
 use crate::session::{SessionKeys, random_bytes, secret_from_file};
 use crate::view::DatastarBundle;
 
@@ -31,72 +32,10 @@ pub const DEFAULT_CAPACITY: usize = 1_000_000;
 /// The environment variable holding the session-signing secret (32+ bytes).
 pub const SECRET_ENV: &str = "STARMODEL_SECRET";
 
-/// Why an application could not be built.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum BuildError {
-    /// An entity asks for a store the application does not have.
-    #[error(
-        "entity `{entity}` uses store `{store}`, which this application has not configured: \
-         give it with `sql_store` (for `sql`) or register the entity with `entity_with_store`"
-    )]
-    MissingStore {
-        /// The entity.
-        entity: &'static str,
-        /// The store it asked for.
-        store: &'static str,
-    },
-    /// A live view is misnamed, named twice or follows an unregistered entity.
-    #[error("live view: {0}")]
-    View(String),
-    /// The session secret is too short or unreadable.
-    #[error("session secret: {0}")]
-    Secret(String),
-    /// `STARMODEL_DATASTAR_JS` names a file that cannot be used.
-    #[error("{0}")]
-    Datastar(String),
-    /// The memory store could not load its snapshot.
-    #[error(transparent)]
-    Memory(#[from] StoreError),
-    /// A store refused an entity (a SQL store: a type it cannot map).
-    #[error("store of entity `{entity}`: {source}")]
-    Store {
-        /// The entity.
-        entity: &'static str,
-        /// What the store said.
-        #[source]
-        source: StoreError,
-    },
-    /// The entity uses something this version cannot serve yet.
-    #[error("entity `{entity}` cannot be served: {what} are not supported yet")]
-    Unsupported {
-        /// The entity.
-        entity: &'static str,
-        /// What is missing.
-        what: &'static str,
-    },
-    /// Building needs a Tokio runtime for its background tasks.
-    #[error("StarModel::build must run inside a Tokio runtime")]
-    NoRuntime,
-}
+/// The stores the builder was given, by the kind entities name.
+type Stores = HashMap<StoreKind, Arc<dyn Store>>;
 
-/// Why serving stopped with an error.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ServeError {
-    /// The application could not be built.
-    #[error(transparent)]
-    Build(#[from] BuildError),
-    /// A store could not get ready (a SQL store's migrations failed).
-    #[error("store not ready: {0}")]
-    Prepare(#[from] StoreError),
-    /// Binding or serving failed.
-    #[error("server i/o failed: {0}")]
-    Io(#[from] std::io::Error),
-}
-
-type EntityFactory =
-    Box<dyn FnOnce(&MemoryStore, Option<&Arc<dyn Store>>) -> Result<EntityType, BuildError> + Send>;
+type EntityFactory = Box<dyn FnOnce(&Stores) -> Result<EntityType, BuildError> + Send>;
 
 enum Secret {
     Bytes(Vec<u8>),
@@ -118,7 +57,8 @@ enum Secret {
 pub struct StarModel {
     entities: Vec<EntityFactory>,
     memory: Option<MemoryStore>,
-    sql: Option<Arc<dyn Store>>,
+    stores: Stores,
+    mounts: Vec<Arc<dyn Mount>>,
     views: Vec<ViewDef>,
     bus: Option<Arc<dyn Bus>>,
     routes: Router,
@@ -154,7 +94,8 @@ impl StarModel {
         Self {
             entities: Vec::new(),
             memory: None,
-            sql: None,
+            stores: HashMap::new(),
+            mounts: Vec::new(),
             views: Vec::new(),
             bus: None,
             routes: Router::new(),
@@ -167,22 +108,22 @@ impl StarModel {
         }
     }
 
-    /// Registers entity `E`, kept in the store its `#[entity(store = ...)]` names.
+    /// Registers entity `E`, kept in the store of the kind its
+    /// `#[entity(store = ...)]` names ([`store`](Self::store)).
     pub fn entity<E: Events>(mut self) -> Self {
-        self.entities.push(Box::new(
-            |memory: &MemoryStore, sql: Option<&Arc<dyn Store>>| match (E::STORE, sql) {
-                (StoreKind::Memory, _) => Ok(EntityType::of::<E>(Arc::new(memory.clone()))),
-                (StoreKind::Sql, Some(sql)) => Ok(EntityType::of::<E>(sql.clone())),
-                (other, _) => Err(BuildError::MissingStore {
+        self.entities.push(Box::new(|stores: &Stores| {
+            match stores.get(&E::STORE) {
+                Some(store) => Ok(EntityType::of::<E>(store.clone())),
+                None => Err(BuildError::MissingStore {
                     entity: E::NAME,
-                    store: match other {
-                        StoreKind::Sql => "sql",
-                        StoreKind::Redis => "redis",
-                        _ => "custom",
+                    store: E::STORE.as_str(),
+                    fix: match E::STORE {
+                        StoreKind::Sql => "give it with `sql_store` (or `store(StoreKind::Sql, ..)`)",
+                        _ => "give it with `store(kind, ..)`, or register the entity with `entity_with_store`",
                     },
                 }),
-            },
-        ));
+            }
+        }));
         self
     }
 
@@ -216,17 +157,30 @@ impl StarModel {
     }
 
     /// The store for entities marked `#[entity(store = "sql")]` (a
-    /// `starmodel_sql::SqlStore`, or any other [`Store`]).
-    pub fn sql_store(mut self, store: Arc<dyn Store>) -> Self {
-        self.sql = Some(store);
+    /// `starmodel_sql::SqlStore`, or any other [`Store`]): `store(StoreKind::Sql, store)`.
+    pub fn sql_store(self, store: Arc<dyn Store>) -> Self {
+        self.store(StoreKind::Sql, store)
+    }
+
+    /// The store for entities of this kind (`#[entity(store = "...")]`). Every
+    /// kind plugs in the same way; `memory` defaults to the application's
+    /// [`MemoryStore`](Self::memory_store).
+    pub fn store(mut self, kind: StoreKind, store: Arc<dyn Store>) -> Self {
+        self.stores.insert(kind, store);
         self
     }
 
     /// Registers entity `E` kept in `store`, whatever its attribute says.
     pub fn entity_with_store<E: Events>(mut self, store: Arc<dyn Store>) -> Self {
-        self.entities.push(Box::new(
-            move |_: &MemoryStore, _: Option<&Arc<dyn Store>>| Ok(EntityType::of::<E>(store)),
-        ));
+        self.entities
+            .push(Box::new(move |_: &Stores| Ok(EntityType::of::<E>(store))));
+        self
+    }
+
+    /// Mounts a capability: its routes join the application's behind the request
+    /// pipeline with the policy it asks for (the JSON API: `starmodel_api::JsonApi`).
+    pub fn mount(mut self, mount: impl Mount) -> Self {
+        self.mounts.push(Arc::new(mount));
         self
     }
 
@@ -307,17 +261,13 @@ impl StarModel {
     fn secret_bytes(secret: Option<Secret>, shared: bool) -> Result<Vec<u8>, BuildError> {
         let bytes = match secret {
             Some(Secret::Bytes(b)) => b,
-            Some(Secret::File(path)) => secret_from_file(&path)
-                .map_err(|e| BuildError::Secret(format!("`{}`: {e}", path.display())))?,
+            Some(Secret::File(path)) => match secret_from_file(&path) {
+                Ok(bytes) => bytes,
+                Err(source) => return Err(BuildError::SecretFile { path, source }),
+            },
             None => match std::env::var(SECRET_ENV) {
                 Ok(s) if !s.is_empty() => s.into_bytes(),
-                _ if shared => {
-                    return Err(BuildError::Secret(format!(
-                        "instances sharing a bus must sign sessions with one secret \
-                         (a random one per instance would end a session at every switch): \
-                         set {SECRET_ENV}, `secret` or `secret_file`"
-                    )));
-                }
+                _ if shared => return Err(BuildError::SecretNotShared),
                 _ => {
                     tracing::warn!(
                         "no session secret configured ({SECRET_ENV} or secret_file): \
@@ -330,10 +280,7 @@ impl StarModel {
             },
         };
         if bytes.len() < 32 {
-            return Err(BuildError::Secret(format!(
-                "it has {} bytes; at least 32 are needed",
-                bytes.len()
-            )));
+            return Err(BuildError::SecretTooShort { len: bytes.len() });
         }
         Ok(bytes)
     }
@@ -354,10 +301,12 @@ impl StarModel {
                 .build()?,
         };
         memory.start_background();
+        let mut kinds = self.stores;
+        kinds.insert(StoreKind::Memory, Arc::new(memory.clone()));
         let mut registry = Registry::new();
         let mut stores: Vec<Arc<dyn Store>> = vec![Arc::new(memory.clone())];
         for factory in self.entities {
-            let ty = factory(&memory, self.sql.as_ref())?;
+            let ty = factory(&kinds)?;
             ty.store()
                 .attach(ty.schema())
                 .map_err(|e| BuildError::Store {
@@ -381,28 +330,34 @@ impl StarModel {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
             if !valid {
-                return Err(BuildError::View(format!(
-                    "`{}` cannot be an element id: use ASCII letters, digits, `-` and `_`",
-                    view.name
-                )));
+                return Err(BuildError::ViewName { name: view.name });
             }
             if self.views[..i].iter().any(|v| v.name == view.name) {
-                return Err(BuildError::View(format!(
-                    "two live views are named `{}`",
-                    view.name
-                )));
+                return Err(BuildError::DuplicateView { name: view.name });
             }
             if registry.get(view.entity).is_none() {
-                return Err(BuildError::View(format!(
-                    "live view `{}` follows entity `{}`, which is not registered",
-                    view.name, view.entity
-                )));
+                return Err(BuildError::ViewEntity {
+                    view: view.name,
+                    entity: view.entity,
+                });
+            }
+        }
+        for ty in registry.iter() {
+            for (capability, flagged) in [("api", ty.schema().api)] {
+                if flagged && !self.mounts.iter().any(|m| m.serves(capability)) {
+                    return Err(BuildError::NotMounted {
+                        entity: ty.name(),
+                        capability,
+                        fix: "the JSON API is not mounted: add `.mount(starmodel::api::JsonApi)` \
+                              (feature `api`)",
+                    });
+                }
             }
         }
         let secret = Self::secret_bytes(self.secret, self.bus.is_some())?;
         let bundle = match self.bundle {
             Some(b) => b,
-            None => DatastarBundle::from_env().map_err(BuildError::Datastar)?,
+            None => DatastarBundle::from_env()?,
         };
 
         // Without a bus this node is the only one: changes need no publishing
@@ -418,27 +373,18 @@ impl StarModel {
         let ctx = Arc::new(AppContext {
             dispatcher,
             hub,
-            sessions: SessionKeys::new(&secret, self.secure_cookies),
+            sessions: Arc::new(SessionKeys::new(&secret, self.secure_cookies)),
             body_limit: self.body_limit,
             heartbeat: self.heartbeat,
             shutdown: tokio::sync::watch::channel(false).0,
             stores,
             bundle: Arc::new(bundle),
             writes: tokio_util::task::TaskTracker::new(),
+            user_routes: self.routes,
+            mounts: self.mounts,
+            fallback: self.fallback,
         });
-        // StarModel's own routes resolve the session themselves; the session layer
-        // serves the application's routes (extractors, `Session`).
-        let layer_ctx = ctx.clone();
-        let user_routes = self
-            .routes
-            .layer(axum::middleware::from_fn(move |req, next| {
-                routes::session_layer(layer_ctx.clone(), req, next)
-            }));
-        let mut router = routes::routes(&ctx).merge(user_routes);
-        if self.fallback {
-            router = router.fallback(routes::not_found);
-        }
-        Ok(App { router, ctx })
+        Ok(App::from_context(ctx))
     }
 
     /// Builds the application and serves it on `addr` until Ctrl-C or SIGTERM,
@@ -476,67 +422,4 @@ async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutting down");
-}
-
-/// A built application: its router and the handle to shut it down.
-#[derive(Clone)]
-pub struct App {
-    router: Router,
-    ctx: Arc<AppContext>,
-}
-
-impl std::fmt::Debug for App {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App").finish_non_exhaustive()
-    }
-}
-
-impl App {
-    /// The router, to serve or to nest in a larger axum application.
-    pub fn router(&self) -> Router {
-        self.router.clone()
-    }
-
-    /// Readies every store (a SQL store applies its start-up migrations). Serving
-    /// calls it; call it yourself before serving [`router`](Self::router).
-    pub async fn prepare(&self) -> Result<(), StoreError> {
-        for store in &self.ctx.stores {
-            store.prepare().await?;
-        }
-        Ok(())
-    }
-
-    /// Ends every live stream, waits for the writes under way (up to 30 s) and
-    /// flushes the stores (memory snapshots).
-    pub async fn shutdown(&self) {
-        self.ctx.begin_shutdown();
-        self.ctx.finish_writes().await;
-        self.ctx.flush_stores().await;
-    }
-
-    /// Readies the stores ([`prepare`](Self::prepare)), then serves on `listener`
-    /// until `signal` resolves, then shuts down gracefully.
-    pub async fn serve_with_shutdown(
-        self,
-        listener: TcpListener,
-        signal: impl Future<Output = ()> + Send + 'static,
-    ) -> Result<(), ServeError> {
-        self.prepare().await?;
-        let ctx = self.ctx.clone();
-        // `into_make_service` shares one routing table between connections (serving
-        // the `Router` itself copies it for each, about 2 KiB per live stream).
-        let served = axum::serve(listener, self.router.into_make_service())
-            .with_graceful_shutdown(async move {
-                signal.await;
-                ctx.begin_shutdown();
-                // Save now: draining connections may take a while, and a second
-                // signal or a crash during it must not lose the state.
-                ctx.flush_stores().await;
-            })
-            .await;
-        // Connections are closed; writes whose clients left before may still run.
-        self.ctx.finish_writes().await;
-        self.ctx.flush_stores().await;
-        served.map_err(ServeError::from)
-    }
 }

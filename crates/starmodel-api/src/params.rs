@@ -1,13 +1,12 @@
 //! The list endpoint's query string: `limit`, `offset`, `cursor`, `sort` and
 //! filters (`field=value`, `field[op]=value`), typed by the entity's schema.
 
-use http::StatusCode;
 use serde_json::Value;
+use starmodel_axum::rejection::BadParameter;
 use starmodel_core::entity::Schema;
 use starmodel_core::{Filter, FilterOp, ListQuery, Sort};
 
 use super::shape::Shape;
-use crate::error::ErrorResponse;
 
 /// Items per page when the request names no `limit`.
 pub(crate) const DEFAULT_LIMIT: usize = 50;
@@ -37,15 +36,11 @@ pub(crate) const OPERATORS: [(&str, FilterOp); 6] = [
     ("ge", FilterOp::Ge),
 ];
 
-fn bad(param: &str, message: impl std::fmt::Display) -> ErrorResponse {
-    ErrorResponse::new(
-        StatusCode::BAD_REQUEST,
-        format!("query parameter `{param}` {message}"),
-    )
-    .field(param)
+fn bad(param: &str, message: impl std::fmt::Display) -> BadParameter {
+    BadParameter::query(param, message)
 }
 
-fn count(param: &str, text: &str, min: usize, max: usize) -> Result<usize, ErrorResponse> {
+fn count(param: &str, text: &str, min: usize, max: usize) -> Result<usize, BadParameter> {
     text.parse::<usize>()
         .ok()
         .filter(|n| (min..=max).contains(n) && text.bytes().all(|b| b.is_ascii_digit()))
@@ -59,7 +54,7 @@ fn count(param: &str, text: &str, min: usize, max: usize) -> Result<usize, Error
 
 /// A cursor as [`CURSOR_PATTERN`] describes it, refused otherwise (the stores
 /// would read a malformed one differently: memory ignores it, SQL refuses it).
-fn cursor(param: &str, text: &str) -> Result<String, ErrorResponse> {
+fn cursor(param: &str, text: &str) -> Result<String, BadParameter> {
     let digits = text.strip_prefix('o').unwrap_or_default();
     if (1..=18).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
         Ok(text.to_owned())
@@ -79,7 +74,7 @@ fn split_operator(key: &str) -> Option<(&str, FilterOp)> {
 }
 
 /// The [`ListQuery`] a list request's query string asks for.
-pub(crate) fn list_query(schema: &Schema, query: Option<&str>) -> Result<ListQuery, ErrorResponse> {
+pub(crate) fn list_query(schema: &Schema, query: Option<&str>) -> Result<ListQuery, BadParameter> {
     let mut q = ListQuery {
         limit: Some(DEFAULT_LIMIT),
         ..ListQuery::default()
@@ -122,7 +117,7 @@ pub(crate) fn list_query(schema: &Schema, query: Option<&str>) -> Result<ListQue
     Ok(q)
 }
 
-fn filter(schema: &Schema, key: &str, text: &str) -> Result<Filter, ErrorResponse> {
+fn filter(schema: &Schema, key: &str, text: &str) -> Result<Filter, BadParameter> {
     let Some((name, op)) = split_operator(key) else {
         return Err(bad(
             key,
@@ -178,7 +173,7 @@ mod tests {
     };
 
     fn parse(q: &str) -> Result<ListQuery, String> {
-        list_query(&SCHEMA, Some(q)).map_err(|e| e.message().to_owned())
+        list_query(&SCHEMA, Some(q)).map_err(|e| e.message)
     }
 
     #[test]
@@ -235,11 +230,11 @@ mod tests {
             ("cursor=o1234567890123456789", "cursor"),
         ] {
             let e = list_query(&SCHEMA, Some(q)).unwrap_err();
-            assert_eq!(e.status(), StatusCode::BAD_REQUEST, "{q}");
+            assert_eq!(e.status(), http::StatusCode::BAD_REQUEST, "{q}");
             assert!(
-                e.message().contains(&format!("`{param}`")),
+                e.message.contains(&format!("`{param}`")),
                 "{q}: {}",
-                e.message()
+                e.message
             );
         }
     }

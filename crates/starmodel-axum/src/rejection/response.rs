@@ -1,5 +1,5 @@
-//! How failures answer: the right status, a message naming the problem, and for
-//! Datastar requests a patch the page can show.
+//! How a refusal is rendered: the right status, a message naming the problem, and
+//! for Datastar requests a patch the page can show.
 
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
@@ -72,6 +72,16 @@ impl ErrorResponse {
         self
     }
 
+    /// The request field at fault, if one is named.
+    pub fn field_name(&self) -> Option<&str> {
+        self.field.as_deref()
+    }
+
+    /// Whether it answers in Datastar form.
+    pub fn is_datastar(&self) -> bool {
+        self.datastar
+    }
+
     /// The status.
     pub fn status(&self) -> StatusCode {
         self.status
@@ -88,7 +98,8 @@ impl ErrorResponse {
         &self.fields
     }
 
-    pub(crate) fn from_dispatch(e: &DispatchError) -> Self {
+    /// The rendered form of a dispatcher error: its status, message and fields.
+    pub fn from_dispatch(e: &DispatchError) -> Self {
         let mut r = Self::new(e.status(), e.to_string());
         if let Some(field) = e.field() {
             r = r.field(field);
@@ -151,6 +162,9 @@ impl IntoResponse for ErrorResponse {
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             );
+            // The request pipeline renders it again in Datastar form when the
+            // request is a Datastar request.
+            r.extensions_mut().insert(self.clone());
             r
         };
         *response.status_mut() = self.status;

@@ -3,13 +3,13 @@
 //! once.
 
 use axum::body::Body;
-use http::{HeaderMap, StatusCode, header};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http::{HeaderMap, header};
 use serde_json::{Map, Value};
+use starmodel_axum::pipeline::read_body;
+use starmodel_axum::rejection::{MalformedBody, Rejection, UnsupportedMediaType};
 use starmodel_core::entity::{FieldError, Schema};
 
 use super::shape::Shape;
-use crate::error::ErrorResponse;
 
 /// The media types a body may be sent as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +35,7 @@ pub(crate) async fn read_object(
     body: Body,
     limit: usize,
     accept: Accept,
-) -> Result<Map<String, Value>, ErrorResponse> {
+) -> Result<Map<String, Value>, Rejection> {
     let media = media_type(headers);
     let ok = matches!(
         (accept, media.as_deref()),
@@ -46,47 +46,17 @@ pub(crate) async fn read_object(
             Accept::Json => "application/json".to_owned(),
             Accept::MergePatch => format!("{MERGE_PATCH} or application/json"),
         };
-        return Err(ErrorResponse::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            match media {
-                Some(m) => format!("content type `{m}` is not supported: send {expected}"),
-                None => format!("the request has no content type: send {expected}"),
-            },
-        ));
-    }
-    let too_large = || {
-        ErrorResponse::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("request body is larger than the {limit}-byte limit"),
-        )
-    };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large());
-    }
-    let bytes = match Limited::new(body, limit).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => return Err(too_large()),
-        Err(e) => {
-            return Err(ErrorResponse::new(
-                StatusCode::BAD_REQUEST,
-                format!("request body could not be read: {e}"),
-            ));
+        return Err(UnsupportedMediaType {
+            sent: media,
+            expected,
         }
-    };
+        .into());
+    }
+    let bytes = read_body(headers, body, limit).await?;
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ErrorResponse::new(
-            StatusCode::BAD_REQUEST,
-            "request body must be a JSON object",
-        )),
-        Err(e) => Err(ErrorResponse::new(
-            StatusCode::BAD_REQUEST,
-            format!("request body is not valid JSON: {e}"),
-        )),
+        Ok(_) => Err(MalformedBody("request body must be a JSON object".into()).into()),
+        Err(e) => Err(MalformedBody(format!("request body is not valid JSON: {e}")).into()),
     }
 }
 

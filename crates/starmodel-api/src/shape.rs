@@ -267,7 +267,10 @@ pub(crate) fn is_uuid(s: &str) -> bool {
 /// A random (version 4) UUID in its hyphenated form.
 pub(crate) fn new_uuid_v4() -> String {
     let mut b = [0u8; 16];
-    crate::session::random_bytes(&mut b);
+    if let Err(e) = getrandom::fill(&mut b) {
+        // Without an OS random source no id can be safe.
+        panic!("the operating system's random source failed: {e}");
+    }
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();

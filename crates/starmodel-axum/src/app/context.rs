@@ -1,19 +1,22 @@
-//! What every StarModel route shares, carried in request extensions.
+//! What every StarModel route shares: the application's parts, behind the
+//! [`App`](super::App) handle.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Router;
 use starmodel_core::{Dispatcher, Store};
 use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
 
 use crate::live::LiveHub;
+use crate::mount::Mount;
 use crate::session::SessionKeys;
 use crate::view::DatastarBundle;
 
 tokio::task_local! {
     /// The application serving the current request (set around the application's
-    /// own handlers by the session layer).
+    /// own handlers by the request pipeline).
     pub(crate) static CURRENT_APP: Arc<AppContext>;
 }
 
@@ -25,15 +28,22 @@ pub(crate) fn current_app() -> Option<Arc<AppContext>> {
 pub(crate) struct AppContext {
     pub(crate) dispatcher: Arc<Dispatcher>,
     pub(crate) hub: Arc<LiveHub>,
-    pub(crate) sessions: SessionKeys,
+    pub(crate) sessions: Arc<SessionKeys>,
     pub(crate) body_limit: usize,
     pub(crate) heartbeat: Duration,
     pub(crate) shutdown: watch::Sender<bool>,
     pub(crate) stores: Vec<Arc<dyn Store>>,
     pub(crate) bundle: Arc<DatastarBundle>,
-    /// The writes running in tasks of their own
-    /// ([`to_completion`](crate::routes::to_completion)), which shutdown waits for.
+    /// The writes running in tasks of their own (the pipeline's
+    /// run-to-completion), which shutdown waits for.
     pub(crate) writes: TaskTracker,
+    /// The application's own routes, before the pipeline wraps them (kept
+    /// unwrapped so that the context does not hold itself).
+    pub(crate) user_routes: Router,
+    /// The capabilities mounted on the application (the JSON API, the admin).
+    pub(crate) mounts: Vec<Arc<dyn Mount>>,
+    /// StarModel's JSON 404 for unmatched paths.
+    pub(crate) fallback: bool,
 }
 
 /// How long shutdown waits for writes whose clients have gone.

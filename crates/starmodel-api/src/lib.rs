@@ -13,7 +13,25 @@
 //!
 //! Writes go through the [`Dispatcher`](starmodel_core::Dispatcher) like events
 //! do: validated, atomic per record, and published to live pages. Bodies must be
-//! sent as JSON, which a cross-site form cannot do without a CORS preflight.
+//! sent as JSON, which a cross-site form cannot do without a CORS preflight; the
+//! request pipeline refuses browsers' cross-site writes and runs every write to
+//! completion.
+//!
+//! Mount it on an application:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let app = starmodel_axum::StarModel::new()
+//!     // .entity::<Todo>() for `#[entity(scope = "record", api)]` entities
+//!     .mount(starmodel_api::JsonApi)
+//!     .build()
+//!     .unwrap();
+//! # let _ = app.router();
+//! # }
+//! ```
+//!
+//! It depends on the adapter's public seams only: the [`App`] handle, the
+//! [`Mount`] trait, the pipeline's body reader and the typed rejections.
 
 mod body;
 mod openapi;
@@ -26,24 +44,48 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
-use axum::routing::any;
+use axum::routing::MethodFilter;
 use bytes::Bytes;
-use http::{HeaderValue, Method, StatusCode, header};
+use http::{HeaderValue, StatusCode, header};
 use serde_json::{Map, Value, json};
+use starmodel_axum::pipeline::Policy;
+use starmodel_axum::rejection::{BadParameter, NotFound, Rejection};
+use starmodel_axum::routes::only;
+use starmodel_axum::{App, ErrorResponse, Mount};
 use starmodel_core::entity::{Field, FieldError};
 use starmodel_core::{DispatchError, EntityId, EntityType, EventError, Scope, StoreError};
 
 use self::body::{Accept, Completeness, field_errors, merge_patch, read_object};
 use self::shape::{Shape, new_uuid_v4};
-use crate::context::AppContext;
-use crate::error::ErrorResponse;
 
 /// Where the OpenAPI document is served.
-pub(crate) const OPENAPI_PATH: &str = "/api/openapi.json";
+pub const OPENAPI_PATH: &str = "/api/openapi.json";
 
-/// One entity's API: the application context, the resolved type and its id field.
+/// The JSON API as a [`Mount`]: `.mount(JsonApi)` serves every registered record
+/// entity marked `#[entity(api)]`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JsonApi;
+
+impl Mount for JsonApi {
+    fn routes(&self, app: &App) -> Router {
+        routes(app)
+    }
+
+    fn policy(&self) -> Policy {
+        Policy::writes(
+            "API write",
+            "send it from a same-origin page or without browser headers",
+        )
+    }
+
+    fn serves(&self, capability: &str) -> bool {
+        capability == "api"
+    }
+}
+
+/// One entity's API: the application, the resolved type and its id field.
 struct EntityApi {
-    ctx: Arc<AppContext>,
+    app: App,
     ty: Arc<EntityType>,
     id_field: &'static Field,
 }
@@ -53,10 +95,11 @@ fn served(ty: &EntityType) -> bool {
     ty.schema().api && ty.scope() == Scope::Record && ty.schema().id_field().is_some()
 }
 
-/// The API's routes for the entities of `ctx`; none when no entity asks for them.
-pub(crate) fn routes(ctx: &Arc<AppContext>) -> Router {
-    let types: Vec<Arc<EntityType>> = ctx
-        .dispatcher
+const READ: MethodFilter = MethodFilter::GET.or(MethodFilter::HEAD);
+
+/// The API's routes for the entities of `app`; none when no entity asks for them.
+fn routes(app: &App) -> Router {
+    let types: Vec<Arc<EntityType>> = app
         .registry()
         .iter()
         .filter(|ty| served(ty))
@@ -68,14 +111,9 @@ pub(crate) fn routes(ctx: &Arc<AppContext>) -> Router {
     let document = Bytes::from(openapi::document(&types).to_string());
     let mut router = Router::new().route(
         OPENAPI_PATH,
-        any(move |req: Request| {
+        only(READ, "GET, HEAD", "this path".into(), move || {
             let document = document.clone();
-            async move {
-                if !matches!(*req.method(), Method::GET | Method::HEAD) {
-                    return method_not_allowed(req.method(), "GET, HEAD");
-                }
-                json_response(StatusCode::OK, document)
-            }
+            async move { json_response(StatusCode::OK, document) }
         }),
     );
     for ty in types {
@@ -84,7 +122,7 @@ pub(crate) fn routes(ctx: &Arc<AppContext>) -> Router {
             continue;
         };
         let api = Arc::new(EntityApi {
-            ctx: ctx.clone(),
+            app: app.clone(),
             ty,
             id_field,
         });
@@ -92,11 +130,23 @@ pub(crate) fn routes(ctx: &Arc<AppContext>) -> Router {
         router = router
             .route(
                 &format!("/api/{name}"),
-                any(move |req: Request| writes_complete(req, collection, api.clone())),
+                only(
+                    READ.or(MethodFilter::POST),
+                    "GET, HEAD, POST",
+                    "this path".into(),
+                    move |req: Request| collection(api.clone(), req),
+                ),
             )
             .route(
                 &format!("/api/{name}/{{id}}"),
-                any(move |req: Request| writes_complete(req, record, item.clone())),
+                only(
+                    READ.or(MethodFilter::PUT)
+                        .or(MethodFilter::PATCH)
+                        .or(MethodFilter::DELETE),
+                    "GET, HEAD, PUT, PATCH, DELETE",
+                    "this path".into(),
+                    move |req: Request| record(item.clone(), req),
+                ),
             );
     }
     router
@@ -112,17 +162,6 @@ fn json_response(status: StatusCode, body: impl Into<Body>) -> Response {
     r
 }
 
-fn method_not_allowed(method: &Method, allow: &'static str) -> Response {
-    let mut r = ErrorResponse::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        format!("method {method} is not allowed here (allowed: {allow})"),
-    )
-    .into_response();
-    r.headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static(allow));
-    r
-}
-
 fn error(e: &DispatchError) -> Response {
     ErrorResponse::from_dispatch(e).into_response()
 }
@@ -131,68 +170,29 @@ fn invalid(errors: Vec<FieldError>) -> DispatchError {
     EventError::Invalid(errors).into()
 }
 
-/// Writes must come from this site's pages or from a non-browser client, like
-/// events (a browser's cross-site request says so in its headers).
-fn cross_site_write(req: &Request) -> Option<Response> {
-    let read = matches!(*req.method(), Method::GET | Method::HEAD);
-    (!read && !crate::routes::same_site(req.headers())).then(|| {
-        ErrorResponse::new(
-            StatusCode::FORBIDDEN,
-            "cross-site API write refused: send it from a same-origin page or without browser headers",
-        )
-        .into_response()
-    })
-}
-
-/// Runs `handler`; a write [to completion](crate::routes::to_completion), so a
-/// client that goes away cannot cancel it half-done.
-async fn writes_complete<F>(
-    req: Request,
-    handler: fn(Arc<EntityApi>, Request) -> F,
-    api: Arc<EntityApi>,
-) -> Response
-where
-    F: Future<Output = Response> + Send + 'static,
-{
-    if req.method().is_safe() {
-        handler(api, req).await
-    } else {
-        let ctx = api.ctx.clone();
-        crate::routes::to_completion(&ctx, false, handler(api, req)).await
-    }
-}
-
 /// `/api/{entity}`: list and create.
 async fn collection(api: Arc<EntityApi>, req: Request) -> Response {
-    if let Some(refused) = cross_site_write(&req) {
-        return refused;
-    }
-    match *req.method() {
-        Method::GET | Method::HEAD => api.list(req).await,
-        Method::POST => api.create(req).await.unwrap_or_else(|e| e),
-        ref m => method_not_allowed(m, "GET, HEAD, POST"),
+    if req.method().is_safe() {
+        api.list(req).await
+    } else {
+        api.create(req).await.unwrap_or_else(|e| e)
     }
 }
 
 /// `/api/{entity}/{id}`: read, replace, patch, delete.
 async fn record(api: Arc<EntityApi>, req: Request) -> Response {
-    if let Some(refused) = cross_site_write(&req) {
-        return refused;
-    }
     let Some(raw) = path_id(req.uri().path()) else {
-        return ErrorResponse::new(StatusCode::NOT_FOUND, "the id in the path is not UTF-8")
-            .into_response();
+        return Rejection::from(NotFound("the id in the path is not UTF-8".into())).into_response();
     };
     // The form every store keys records by (`6F96…` and `6f96…` are one UUID).
     let Some(id) = api.ty.canonical_id(raw.as_str()) else {
         return api.not_found(&raw);
     };
     let result = match *req.method() {
-        Method::GET | Method::HEAD => api.get(id).await,
-        Method::PUT => api.replace(id, req).await,
-        Method::PATCH => api.patch(id, req).await,
-        Method::DELETE => api.delete(id).await,
-        ref m => return method_not_allowed(m, "GET, HEAD, PUT, PATCH, DELETE"),
+        http::Method::PUT => api.replace(id, req).await,
+        http::Method::PATCH => api.patch(id, req).await,
+        http::Method::DELETE => api.delete(id).await,
+        _ => api.get(id).await,
     };
     result.unwrap_or_else(|e| e)
 }
@@ -258,7 +258,7 @@ impl EntityApi {
             Ok(q) => q,
             Err(e) => return e.into_response(),
         };
-        match self.ctx.dispatcher.query(&self.ty, &query).await {
+        match self.app.dispatcher().query(&self.ty, &query).await {
             Ok(page) => {
                 let items: Vec<Value> = page.items.into_iter().map(|(_, r)| r.value).collect();
                 let body = json!({ "items": items, "next": page.next });
@@ -269,11 +269,10 @@ impl EntityApi {
             Err(DispatchError::Store(StoreError::Invalid {
                 field: Some(field),
                 message,
-            })) => ErrorResponse::new(
-                StatusCode::BAD_REQUEST,
-                format!("filter on `{field}`: {message}"),
-            )
-            .field(field)
+            })) => Rejection::from(BadParameter {
+                message: format!("filter on `{field}`: {message}"),
+                field: Some(field),
+            })
             .into_response(),
             Err(e) => error(&e),
         }
@@ -293,7 +292,7 @@ impl EntityApi {
 
     async fn create(&self, req: Request) -> Result<Response, Response> {
         let (parts, body) = req.into_parts();
-        let mut object = read_object(&parts.headers, body, self.ctx.body_limit, Accept::Json)
+        let mut object = read_object(&parts.headers, body, self.app.body_limit(), Accept::Json)
             .await
             .map_err(IntoResponse::into_response)?;
         let id_field = self.id_field;
@@ -302,8 +301,8 @@ impl EntityApi {
         }
         let value = self.checked(object).map_err(|e| error(&e))?;
         let (id, record) = self
-            .ctx
-            .dispatcher
+            .app
+            .dispatcher()
             .insert(&self.ty, value)
             .await
             .map_err(|e| error(&e))?;
@@ -320,8 +319,8 @@ impl EntityApi {
             return Err(self.not_found(&id));
         }
         let record = self
-            .ctx
-            .dispatcher
+            .app
+            .dispatcher()
             .state(self.ty.name(), &id)
             .await
             .map_err(|e| error(&e))?;
@@ -360,7 +359,7 @@ impl EntityApi {
 
     async fn replace(&self, id: EntityId, req: Request) -> Result<Response, Response> {
         let (parts, body) = req.into_parts();
-        let mut object = read_object(&parts.headers, body, self.ctx.body_limit, Accept::Json)
+        let mut object = read_object(&parts.headers, body, self.app.body_limit(), Accept::Json)
             .await
             .map_err(IntoResponse::into_response)?;
         self.same_id(&id, &object).map_err(|e| error(&e))?;
@@ -370,8 +369,8 @@ impl EntityApi {
         object.insert(self.id_field.name.to_owned(), id_value);
         let value = self.checked(object).map_err(|e| error(&e))?;
         let record = self
-            .ctx
-            .dispatcher
+            .app
+            .dispatcher()
             .modify(&self.ty, id, &|_| Ok(value.clone()))
             .await
             .map_err(|e| error(&e))?;
@@ -383,7 +382,7 @@ impl EntityApi {
         let patch = read_object(
             &parts.headers,
             body,
-            self.ctx.body_limit,
+            self.app.body_limit(),
             Accept::MergePatch,
         )
         .await
@@ -398,8 +397,8 @@ impl EntityApi {
         }
         let patch = Value::Object(patch);
         let record = self
-            .ctx
-            .dispatcher
+            .app
+            .dispatcher()
             .modify(&self.ty, id, &|current| {
                 let mut value = current.clone();
                 merge_patch(&mut value, &patch);
@@ -421,8 +420,8 @@ impl EntityApi {
         if self.id_value(&id).is_none() {
             return Err(self.not_found(&id));
         }
-        self.ctx
-            .dispatcher
+        self.app
+            .dispatcher()
             .remove(&self.ty, id)
             .await
             .map_err(|e| error(&e))?;
