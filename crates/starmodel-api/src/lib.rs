@@ -3,13 +3,13 @@
 //!
 //! | route | what |
 //! |---|---|
-//! | `GET /api/{entity}` | one page: `limit`, `offset`, `cursor`, `sort`, filters ([`params`]) |
+//! | `GET /api/{entity}` | one page: `limit`, `offset`, `cursor`, `sort`, filters (`field=value`, `field[gt]=value`, …) |
 //! | `POST /api/{entity}` | create (201, `Location`); 409 when the id exists |
 //! | `GET /api/{entity}/{id}` | one record |
 //! | `PUT /api/{entity}/{id}` | replace every field |
 //! | `PATCH /api/{entity}/{id}` | JSON Merge Patch (RFC 7396) |
 //! | `DELETE /api/{entity}/{id}` | delete (204) |
-//! | `GET /api/openapi.json` | the OpenAPI 3.0.3 document ([`openapi`]) |
+//! | `GET /api/openapi.json` | the OpenAPI 3.0.3 document |
 //!
 //! Writes go through the [`Dispatcher`](starmodel_core::Dispatcher) like events
 //! do: validated, atomic per record, and published to live pages. Bodies must be

@@ -5,14 +5,14 @@
 //!
 //! 1. refuses a cross-site write ([`same_site`]) where the policy asks;
 //! 2. puts the request's session (resolved only when asked for; the only code
-//!    that reads the session cookie) and the [`App`](crate::App) in the request's
+//!    that reads the session cookie) and the [`App`] in the request's
 //!    extensions;
 //! 3. runs a write to completion where the policy asks: in a task of its own,
 //!    tracked so that shutdown waits for it, so a client that hangs up cannot
 //!    cancel it half-done (hyper drops a request's future when its connection
 //!    closes; Datastar aborts a request when the same one starts again);
 //! 4. sets the cookie of a session the request started, and renews it on pages;
-//! 5. renders a [`Rejection`](crate::rejection::Rejection) in Datastar's form for
+//! 5. renders a [`Rejection`] in Datastar's form for
 //!    Datastar requests (JSON for everyone else).
 //!
 //! The body limit is applied by [`read_body`], the one body reader. Method
