@@ -122,6 +122,32 @@ impl<T: DatastarEvent + ?Sized> DatastarEvent for Box<T> {
     }
 }
 
+/// The SSE `id` and `retry` builder methods every event type shares; expands inside
+/// an `impl` of a type with `id: Option<String>` and `retry: Option<Duration>` fields.
+macro_rules! sse_options {
+    () => {
+        /// SSE event id, echoed by the browser as `Last-Event-ID` on reconnect. Single line.
+        pub fn id(mut self, id: impl Into<String>) -> Self {
+            self.id = Some(id.into());
+            self
+        }
+
+        /// SSE reconnection delay, written in whole milliseconds unless it equals the
+        /// [`DEFAULT_RETRY`](crate::consts::DEFAULT_RETRY) of one second.
+        pub fn retry(mut self, retry: Duration) -> Self {
+            self.retry = Some(retry);
+            self
+        }
+    };
+}
+pub(crate) use sse_options;
+
+/// An event encoded as text, for the encoders' tests.
+#[cfg(test)]
+pub(crate) fn encoded(event: &impl DatastarEvent) -> String {
+    String::from_utf8(event.to_bytes().expect("encodes").to_vec()).expect("utf-8")
+}
+
 /// Refuses a value that would break out of its SSE line.
 pub(crate) fn check_single_line(field: &'static str, value: &str) -> Result<(), ProtocolError> {
     if value.contains(['\r', '\n']) {

@@ -68,18 +68,7 @@ impl ExecuteScript {
         self
     }
 
-    /// SSE event id, echoed by the browser as `Last-Event-ID` on reconnect. Single line.
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.id = Some(id.into());
-        self
-    }
-
-    /// SSE reconnection delay, written in whole milliseconds unless it equals the
-    /// [`DEFAULT_RETRY`](crate::consts::DEFAULT_RETRY) of one second.
-    pub fn retry(mut self, retry: Duration) -> Self {
-        self.retry = Some(retry);
-        self
-    }
+    crate::encode::sse_options!();
 
     fn validate(&self) -> Result<(), ProtocolError> {
         if let Some(id) = &self.id {
@@ -161,15 +150,12 @@ impl DatastarEvent for ExecuteScript {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn encode(event: &ExecuteScript) -> String {
-        String::from_utf8(event.to_bytes().expect("encodes").to_vec()).expect("utf-8")
-    }
+    use crate::encode::encoded;
 
     #[test]
     fn default_removes_itself() {
         assert_eq!(
-            encode(&ExecuteScript::new("go()")),
+            encoded(&ExecuteScript::new("go()")),
             "event: datastar-patch-elements\ndata: mode append\ndata: selector body\n\
              data: elements <script data-effect=\"el.remove()\">go()</script>\n\n"
         );
@@ -185,7 +171,7 @@ mod tests {
             .id("x")
             .retry(Duration::from_millis(10));
         assert_eq!(
-            encode(&event),
+            encoded(&event),
             "event: datastar-patch-elements\nid: x\nretry: 10\ndata: mode append\n\
              data: selector body\ndata: elements <script type=\"module\" \
              nonce=\"a&quot;b&amp;c\" async=\"\">go()</script>\n\n"
@@ -196,7 +182,7 @@ mod tests {
     fn multiline_script_splits_inside_the_tag() {
         let event = ExecuteScript::new("a();\r\nb();\rc();\nd();").auto_remove(false);
         assert_eq!(
-            encode(&event),
+            encoded(&event),
             "event: datastar-patch-elements\ndata: mode append\ndata: selector body\n\
              data: elements <script>a();\ndata: elements b();\ndata: elements c();\n\
              data: elements d();</script>\n\n"

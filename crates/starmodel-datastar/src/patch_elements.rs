@@ -203,18 +203,7 @@ impl PatchElements {
         self
     }
 
-    /// SSE event id, echoed by the browser as `Last-Event-ID` on reconnect. Single line.
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.id = Some(id.into());
-        self
-    }
-
-    /// SSE reconnection delay, written in whole milliseconds unless it equals the
-    /// [`DEFAULT_RETRY`](crate::consts::DEFAULT_RETRY) of one second.
-    pub fn retry(mut self, retry: Duration) -> Self {
-        self.retry = Some(retry);
-        self
-    }
+    crate::encode::sse_options!();
 
     fn validate(&self) -> Result<(), ProtocolError> {
         if let Some(id) = &self.id {
@@ -271,10 +260,7 @@ impl DatastarEvent for PatchElements {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn encode(event: &PatchElements) -> String {
-        String::from_utf8(event.to_bytes().expect("encodes").to_vec()).expect("utf-8")
-    }
+    use crate::encode::encoded;
 
     #[test]
     fn defaults_are_omitted() {
@@ -284,7 +270,7 @@ mod tests {
             .namespace(Namespace::Html)
             .retry(consts::DEFAULT_RETRY);
         assert_eq!(
-            encode(&event),
+            encoded(&event),
             "event: datastar-patch-elements\ndata: elements <p>x</p>\n\n"
         );
     }
@@ -300,7 +286,7 @@ mod tests {
             .id("ev-1")
             .retry(Duration::from_millis(1500));
         assert_eq!(
-            encode(&event),
+            encoded(&event),
             "event: datastar-patch-elements\nid: ev-1\nretry: 1500\n\
              data: selector #chart\ndata: mode inner\ndata: useViewTransition true\n\
              data: viewTransitionSelector #chart-wrap\ndata: namespace svg\n\
@@ -322,14 +308,14 @@ mod tests {
             ]
         );
         let event = PatchElements::new("<mi>x</mi>").namespace(Namespace::MathMl);
-        assert!(encode(&event).contains("data: namespace mathml\n"));
+        assert!(encoded(&event).contains("data: namespace mathml\n"));
     }
 
     #[test]
     fn elements_split_on_every_line_break() {
         let event = PatchElements::new("<ul>\r\n<li>a</li>\r<li>b</li>\n</ul>");
         assert_eq!(
-            encode(&event),
+            encoded(&event),
             "event: datastar-patch-elements\ndata: elements <ul>\ndata: elements <li>a</li>\n\
              data: elements <li>b</li>\ndata: elements </ul>\n\n"
         );
@@ -339,7 +325,7 @@ mod tests {
     fn remove_has_no_elements_line() {
         let event = PatchElements::remove("#a").use_view_transition(true);
         assert_eq!(
-            encode(&event),
+            encoded(&event),
             "event: datastar-patch-elements\ndata: selector #a\ndata: mode remove\n\
              data: useViewTransition true\n\n"
         );

@@ -92,18 +92,7 @@ impl PatchSignals {
         self
     }
 
-    /// SSE event id, echoed by the browser as `Last-Event-ID` on reconnect. Single line.
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.id = Some(id.into());
-        self
-    }
-
-    /// SSE reconnection delay, written in whole milliseconds unless it equals the
-    /// [`DEFAULT_RETRY`](crate::consts::DEFAULT_RETRY) of one second.
-    pub fn retry(mut self, retry: Duration) -> Self {
-        self.retry = Some(retry);
-        self
-    }
+    crate::encode::sse_options!();
 }
 
 /// Sets `path` (dot-separated) to `null` inside `map`, creating objects on the way.
@@ -148,13 +137,10 @@ impl DatastarEvent for PatchSignals {
 
 #[cfg(test)]
 mod tests {
+    use crate::encode::encoded;
     use serde_json::json;
 
     use super::*;
-
-    fn encode(event: &PatchSignals) -> String {
-        String::from_utf8(event.to_bytes().expect("encodes").to_vec()).expect("utf-8")
-    }
 
     #[test]
     fn defaults_are_omitted() {
@@ -162,7 +148,7 @@ mod tests {
             .only_if_missing(false)
             .retry(Duration::from_millis(1000));
         assert_eq!(
-            encode(&event),
+            encoded(&event),
             "event: datastar-patch-signals\ndata: signals {\"a\":1}\n\n"
         );
     }
@@ -174,7 +160,7 @@ mod tests {
             .id("s1")
             .retry(Duration::from_secs(3));
         assert_eq!(
-            encode(&event),
+            encoded(&event),
             "event: datastar-patch-signals\nid: s1\nretry: 3000\n\
              data: onlyIfMissing true\ndata: signals {\"a\":1}\n\n"
         );
@@ -184,7 +170,7 @@ mod tests {
     fn raw_json_splits_on_every_line_break() {
         let event = PatchSignals::new("{\r\n\"a\": 1,\r\"b\": 2\n}");
         assert_eq!(
-            encode(&event),
+            encoded(&event),
             "event: datastar-patch-signals\ndata: signals {\ndata: signals \"a\": 1,\n\
              data: signals \"b\": 2\ndata: signals }\n\n"
         );
@@ -194,7 +180,7 @@ mod tests {
     fn newlines_inside_values_stay_escaped() {
         let event = PatchSignals::from_value(&json!({"text": "a\nb\rc"}));
         assert_eq!(
-            encode(&event),
+            encoded(&event),
             "event: datastar-patch-signals\ndata: signals {\"text\":\"a\\nb\\rc\"}\n\n"
         );
     }

@@ -197,19 +197,23 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> syn::Result<Token
     for (event, span) in events.iter().zip(&spans) {
         let method = &event.method_ident;
         let handler = format_ident!("__starmodel_event_{}", method);
+        // Interpolated, not written inside `quote_spanned!`: a local written there
+        // takes the hygiene of the span it is given, and a parameter's type may
+        // come from another macro than the `#[events]` attribute (one wrapping it).
+        let input = format_ident!("__starmodel_input");
         let extracts = event.params.iter().map(|p| {
             let (pident, pname, pty) = (&p.ident, &p.name, &p.ty);
             quote_spanned! {pty.span()=>
-                let #pident: #pty = ::starmodel::__private::param::<#pty>(__starmodel_input, #pname)?;
+                let #pident: #pty = ::starmodel::__private::param::<#pty>(#input, #pname)?;
             }
         });
         let args = event.params.iter().map(|p| &p.ident);
         if event.create {
             handlers.push(quote_spanned! {*span=>
                 fn #handler(
-                    __starmodel_input: &::starmodel::__private::EventInput,
+                    #input: &::starmodel::__private::EventInput,
                 ) -> ::core::result::Result<#self_ty, ::starmodel::__private::EventError> {
-                    let _ = __starmodel_input;
+                    let _ = #input;
                     #(#extracts)*
                     ::starmodel::__private::IntoCreated::<#self_ty>::into_created(
                         <#self_ty>::#method(#(#args),*)
@@ -220,9 +224,9 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> syn::Result<Token
             handlers.push(quote_spanned! {*span=>
                 fn #handler(
                     __starmodel_this: &mut #self_ty,
-                    __starmodel_input: &::starmodel::__private::EventInput,
+                    #input: &::starmodel::__private::EventInput,
                 ) -> ::core::result::Result<::starmodel::__private::EventOutput, ::starmodel::__private::EventError> {
-                    let _ = __starmodel_input;
+                    let _ = #input;
                     #(#extracts)*
                     ::starmodel::__private::IntoEventOutput::into_event_output(
                         <#self_ty>::#method(__starmodel_this, #(#args),*)
@@ -284,10 +288,11 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> syn::Result<Token
             let (pident, pty) = (&p.ident, &p.ty);
             quote!(#pident: impl ::starmodel::__private::ActionArg<#pty>)
         });
+        let action = format_ident!("__starmodel_action");
         let builder_args = event.params.iter().map(|p| {
             let (pident, pname, pty) = (&p.ident, &p.name, &p.ty);
             quote_spanned! {pty.span()=>
-                let action = ::starmodel::__private::ActionArg::<#pty>::add_arg(#pident, action, #pname);
+                let #action = ::starmodel::__private::ActionArg::<#pty>::add_arg(#pident, #action, #pname);
             }
         });
         let doc = format!("Fires the `{name}` event.");
@@ -301,12 +306,12 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> syn::Result<Token
             #[doc = #doc]
             #[allow(clippy::needless_pass_by_value, clippy::too_many_arguments)]
             pub fn #builder_ident(&self, #(#builder_params),*) -> ::starmodel::__private::Action {
-                let action = ::starmodel::__private::Action::new(
+                let #action = ::starmodel::__private::Action::new(
                     ::starmodel::__private::EventMethod::#method_variant,
                     ::std::format!("{}/{}", self.__starmodel_base(), #name),
                 );
                 #(#builder_args)*
-                action
+                #action
             }
         });
     }

@@ -13,21 +13,8 @@ use http_body_util::BodyExt;
 use starmodel::prelude::*;
 use tower::ServiceExt;
 
-#[derive(Entity, Clone, Default, Serialize, Deserialize)]
-#[entity(scope = "session")]
-pub struct Counter {
-    pub count: i64,
-    pub update_count: i64,
-}
-
-#[events]
-impl Counter {
-    #[event]
-    fn increment(&mut self, amount: Option<i64>) {
-        self.count += amount.unwrap_or(1);
-        self.update_count += 1;
-    }
-
+include!("../ui/shared/counter.rs");
+counter! {
     #[event]
     fn set(&mut self, count: i64) {
         self.count = count;

@@ -1,21 +1,8 @@
 use starmodel::prelude::*;
 
-#[derive(Entity, Clone, Default, Serialize, Deserialize)]
-pub struct Counter {
-    pub count: i64,
-}
+include!("../shared/counter.rs");
 
-#[events]
-impl Counter {
-    #[event]
-    fn increment(&mut self) {
-        self.count += 1;
-    }
-
-    #[event(name = "increment")]
-    fn add_one(&mut self) {
-        self.count += 1;
-    }
-}
+// Refused: two events answering to one name.
+counter! { #[event(name = "increment")] fn add_one(&mut self) { self.count += 1; } }
 
 fn main() {}

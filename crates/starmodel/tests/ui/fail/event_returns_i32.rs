@@ -1,17 +1,8 @@
 use starmodel::prelude::*;
 
-#[derive(Entity, Clone, Default, Serialize, Deserialize)]
-pub struct Counter {
-    pub count: i64,
-}
+include!("../shared/counter.rs");
 
-#[events]
-impl Counter {
-    #[event]
-    fn increment(&mut self) -> i32 {
-        self.count += 1;
-        self.count as i32
-    }
-}
+// Refused: an event returning a type that is not an event output.
+counter! { #[event] fn bump(&mut self) -> i32 { self.count += 1; self.count as i32 } }
 
 fn main() {}

@@ -1,16 +1,8 @@
 use starmodel::prelude::*;
 
-#[derive(Entity, Clone, Default, Serialize, Deserialize)]
-pub struct Counter {
-    pub count: i64,
-}
+include!("../shared/counter.rs");
 
-#[events]
-impl Counter {
-    #[event]
-    fn consume(self) -> i64 {
-        self.count
-    }
-}
+// Refused: an event taking `self` by value.
+counter! { #[event] fn consume(self) -> i64 { self.count } }
 
 fn main() {}

@@ -1,16 +1,8 @@
 use starmodel::prelude::*;
 
-#[derive(Entity, Clone, Default, Serialize, Deserialize)]
-pub struct Counter {
-    pub count: i64,
-}
+include!("../shared/counter.rs");
 
-#[events]
-impl Counter {
-    #[event]
-    fn create(count: i64) -> Counter {
-        Counter { count }
-    }
-}
+// Refused: a create event (no `self`) on an entity that is not a record.
+counter! { #[event] fn create(count: i64) -> Counter { Counter { count, update_count: 0 } } }
 
 fn main() {}

@@ -1,17 +1,7 @@
 use starmodel::prelude::*;
 
-#[derive(Entity, Clone, Default, Serialize, Deserialize)]
-pub struct Counter {
-    pub count: i64,
-}
-
-#[events]
-impl Counter {
-    #[event]
-    fn increment(&mut self) {
-        self.count += 1;
-    }
-}
+include!("../shared/counter.rs");
+counter! {}
 
 #[events]
 impl Counter {

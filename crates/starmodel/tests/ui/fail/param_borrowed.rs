@@ -1,16 +1,8 @@
 use starmodel::prelude::*;
 
-#[derive(Entity, Clone, Default, Serialize, Deserialize)]
-pub struct Counter {
-    pub count: i64,
-}
+include!("../shared/counter.rs");
 
-#[events]
-impl Counter {
-    #[event]
-    fn rename(&mut self, name: &str) {
-        self.count = name.len() as i64;
-    }
-}
+// Refused: a borrowed parameter.
+counter! { #[event] fn rename(&mut self, name: &str) { self.count = name.len() as i64; } }
 
 fn main() {}

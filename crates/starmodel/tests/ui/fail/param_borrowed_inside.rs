@@ -1,16 +1,8 @@
 use starmodel::prelude::*;
 
-#[derive(Entity, Clone, Default, Serialize, Deserialize)]
-pub struct Counter {
-    pub count: i64,
-}
+include!("../shared/counter.rs");
 
-#[events]
-impl Counter {
-    #[event]
-    fn label(&mut self, label: Option<&str>) {
-        self.count = label.map_or(0, |l| l.len() as i64);
-    }
-}
+// Refused: a parameter borrowing inside an `Option`.
+counter! { #[event] fn label(&mut self, label: Option<&str>) { self.count = label.map_or(0, |l| l.len() as i64); } }
 
 fn main() {}

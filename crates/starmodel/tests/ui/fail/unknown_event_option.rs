@@ -1,16 +1,8 @@
 use starmodel::prelude::*;
 
-#[derive(Entity, Clone, Default, Serialize, Deserialize)]
-pub struct Counter {
-    pub count: i64,
-}
+include!("../shared/counter.rs");
 
-#[events]
-impl Counter {
-    #[event(path = "/inc")]
-    fn increment(&mut self) {
-        self.count += 1;
-    }
-}
+// Refused: an option `#[event]` does not have.
+counter! { #[event(path = "/inc")] fn bump(&mut self) { self.count += 1; } }
 
 fn main() {}

@@ -1,16 +1,8 @@
 use starmodel::prelude::*;
 
-#[derive(Entity, Clone, Default, Serialize, Deserialize)]
-pub struct Counter {
-    pub count: i64,
-}
+include!("../shared/counter.rs");
 
-#[events]
-impl Counter {
-    #[event(method = "fetch")]
-    fn increment(&mut self) {
-        self.count += 1;
-    }
-}
+// Refused: an HTTP method events do not use.
+counter! { #[event(method = "fetch")] fn bump(&mut self) { self.count += 1; } }
 
 fn main() {}

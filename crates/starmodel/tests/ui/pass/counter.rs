@@ -3,28 +3,8 @@
 use starmodel::core::{EventMethod, Scope, StoreKind};
 use starmodel::prelude::*;
 
-#[derive(Entity, Clone, Default, Serialize, Deserialize)]
-#[entity(store = "memory", scope = "session")]
-pub struct Counter {
-    pub count: i64,
-    pub update_count: i64,
-}
-
-#[events]
-impl Counter {
-    #[event]
-    fn increment(&mut self, amount: Option<i64>) {
-        self.count += amount.unwrap_or(1);
-        self.update_count += 1;
-    }
-
-    #[event(selector = "#status")]
-    fn reset(&mut self) -> Markup {
-        self.count = 0;
-        self.update_count += 1;
-        html! { p #status { "Reset." } }
-    }
-}
+include!("../shared/counter.rs");
+counter! { reset }
 
 fn main() {
     assert_eq!(Counter::NAME, "counter");
