@@ -123,24 +123,48 @@ impl<T: DatastarEvent + ?Sized> DatastarEvent for Box<T> {
 }
 
 /// The SSE `id` and `retry` builder methods every event type shares; expands inside
-/// an `impl` of a type with `id: Option<String>` and `retry: Option<Duration>` fields.
+/// an `impl` of a type whose `sse` field is an [`SseFields`].
 macro_rules! sse_options {
     () => {
         /// SSE event id, echoed by the browser as `Last-Event-ID` on reconnect. Single line.
         pub fn id(mut self, id: impl Into<String>) -> Self {
-            self.id = Some(id.into());
+            self.sse.id = Some(id.into());
             self
         }
 
         /// SSE reconnection delay, written in whole milliseconds unless it equals the
         /// [`DEFAULT_RETRY`](crate::consts::DEFAULT_RETRY) of one second.
         pub fn retry(mut self, retry: Duration) -> Self {
-            self.retry = Some(retry);
+            self.sse.retry = Some(retry);
             self
         }
     };
 }
 pub(crate) use sse_options;
+
+/// The SSE fields every event has besides its data lines.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct SseFields {
+    /// The event id, echoed by the browser as `Last-Event-ID`.
+    pub(crate) id: Option<String>,
+    /// The reconnection delay.
+    pub(crate) retry: Option<Duration>,
+}
+
+impl SseFields {
+    /// Refuses an id that would break out of its line.
+    pub(crate) fn check(&self) -> Result<(), ProtocolError> {
+        match &self.id {
+            Some(id) => check_single_line("id", id),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes the `event:`, `id:` and `retry:` lines of an `event` event.
+    pub(crate) fn write_header(&self, out: &mut Vec<u8>, event: &str) {
+        write_header(out, event, self.id.as_deref(), self.retry);
+    }
+}
 
 /// An event encoded as text, for the encoders' tests.
 #[cfg(test)]

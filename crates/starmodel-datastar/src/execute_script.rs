@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use crate::consts;
 use crate::encode::{
-    DatastarEvent, ProtocolError, check_single_line, end_event, start_data, write_data,
-    write_header, write_multiline,
+    DatastarEvent, ProtocolError, SseFields, end_event, start_data, write_data, write_multiline,
 };
 use crate::patch_elements::ElementPatchMode;
 
@@ -35,8 +34,7 @@ pub struct ExecuteScript {
     script: String,
     auto_remove: bool,
     attributes: Vec<(String, String)>,
-    id: Option<String>,
-    retry: Option<Duration>,
+    sse: SseFields,
 }
 
 impl ExecuteScript {
@@ -50,8 +48,7 @@ impl ExecuteScript {
             script: script.into(),
             auto_remove: true,
             attributes: Vec::new(),
-            id: None,
-            retry: None,
+            sse: SseFields::default(),
         }
     }
 
@@ -71,9 +68,7 @@ impl ExecuteScript {
     crate::encode::sse_options!();
 
     fn validate(&self) -> Result<(), ProtocolError> {
-        if let Some(id) = &self.id {
-            check_single_line("id", id)?;
-        }
+        self.sse.check()?;
         for (name, value) in &self.attributes {
             if !is_attribute_name(name) {
                 return Err(ProtocolError::InvalidAttributeName { name: name.clone() });
@@ -119,12 +114,7 @@ fn write_escaped_attribute(out: &mut Vec<u8>, value: &str) {
 impl DatastarEvent for ExecuteScript {
     fn write_to(&self, out: &mut Vec<u8>) -> Result<(), ProtocolError> {
         self.validate()?;
-        write_header(
-            out,
-            consts::PATCH_ELEMENTS_EVENT,
-            self.id.as_deref(),
-            self.retry,
-        );
+        self.sse.write_header(out, consts::PATCH_ELEMENTS_EVENT);
         write_data(out, consts::MODE, ElementPatchMode::Append.as_str());
         write_data(out, consts::SELECTOR, "body");
         start_data(out, consts::ELEMENTS);

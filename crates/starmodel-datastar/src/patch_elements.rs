@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::consts;
 use crate::encode::{
-    DatastarEvent, ProtocolError, check_single_line, end_event, write_data, write_header,
+    DatastarEvent, ProtocolError, SseFields, check_single_line, end_event, write_data,
     write_multiline_data,
 };
 
@@ -139,8 +139,7 @@ pub struct PatchElements {
     use_view_transition: bool,
     view_transition_selector: Option<String>,
     namespace: Namespace,
-    id: Option<String>,
-    retry: Option<Duration>,
+    sse: SseFields,
 }
 
 impl PatchElements {
@@ -206,9 +205,7 @@ impl PatchElements {
     crate::encode::sse_options!();
 
     fn validate(&self) -> Result<(), ProtocolError> {
-        if let Some(id) = &self.id {
-            check_single_line("id", id)?;
-        }
+        self.sse.check()?;
         match &self.selector {
             Some(selector) => check_single_line(consts::SELECTOR, selector)?,
             None if !self.mode.works_without_selector() => {
@@ -228,12 +225,7 @@ impl PatchElements {
 impl DatastarEvent for PatchElements {
     fn write_to(&self, out: &mut Vec<u8>) -> Result<(), ProtocolError> {
         self.validate()?;
-        write_header(
-            out,
-            consts::PATCH_ELEMENTS_EVENT,
-            self.id.as_deref(),
-            self.retry,
-        );
+        self.sse.write_header(out, consts::PATCH_ELEMENTS_EVENT);
         if let Some(selector) = &self.selector {
             write_data(out, consts::SELECTOR, selector);
         }

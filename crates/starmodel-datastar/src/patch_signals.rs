@@ -8,8 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::consts;
 use crate::encode::{
-    DatastarEvent, ProtocolError, check_single_line, end_event, write_data, write_header,
-    write_multiline_data,
+    DatastarEvent, ProtocolError, SseFields, end_event, write_data, write_multiline_data,
 };
 
 /// A `datastar-patch-signals` event, built with chained setters.
@@ -30,8 +29,7 @@ use crate::encode::{
 pub struct PatchSignals {
     signals: String,
     only_if_missing: bool,
-    id: Option<String>,
-    retry: Option<Duration>,
+    sse: SseFields,
 }
 
 impl PatchSignals {
@@ -45,8 +43,7 @@ impl PatchSignals {
         Self {
             signals: json.into(),
             only_if_missing: consts::DEFAULT_ONLY_IF_MISSING,
-            id: None,
-            retry: None,
+            sse: SseFields::default(),
         }
     }
 
@@ -117,15 +114,8 @@ fn insert_null(map: &mut Map<String, Value>, path: &str) {
 
 impl DatastarEvent for PatchSignals {
     fn write_to(&self, out: &mut Vec<u8>) -> Result<(), ProtocolError> {
-        if let Some(id) = &self.id {
-            check_single_line("id", id)?;
-        }
-        write_header(
-            out,
-            consts::PATCH_SIGNALS_EVENT,
-            self.id.as_deref(),
-            self.retry,
-        );
+        self.sse.check()?;
+        self.sse.write_header(out, consts::PATCH_SIGNALS_EVENT);
         if self.only_if_missing != consts::DEFAULT_ONLY_IF_MISSING {
             write_data(out, consts::ONLY_IF_MISSING, "true");
         }

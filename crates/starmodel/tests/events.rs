@@ -28,11 +28,7 @@ async fn count(router: &axum::Router, cookie: &str) -> i64 {
 async fn an_event_answers_with_the_new_signals() {
     let router = router();
     let cookie = session(&router).await;
-    let res = send(
-        &router,
-        event("POST", "/counter/increment?amount=10", Some(&cookie), "{}"),
-    )
-    .await;
+    let res = fire(&router, "/counter/increment?amount=10", Some(&cookie)).await;
     assert_eq!(res.status, StatusCode::OK);
     assert_eq!(res.headers["content-type"], "text/event-stream");
     assert_eq!(res.headers["cache-control"], "no-cache");
@@ -91,11 +87,7 @@ async fn parameters_come_from_query_signals_and_forms() {
 #[tokio::test]
 async fn markup_events_patch_elements_at_their_selector() {
     let router = router();
-    let res = send(
-        &router,
-        event("POST", "/counter/shout?text=hi%20%3Cthere%3E", None, "{}"),
-    )
-    .await;
+    let res = fire(&router, "/counter/shout?text=hi%20%3Cthere%3E", None).await;
     let events = parse_sse(&res.body);
     assert_eq!(events.len(), 2);
     assert_eq!(events[1].event, "datastar-patch-elements");
@@ -116,7 +108,7 @@ async fn markup_events_patch_elements_at_their_selector() {
 #[tokio::test]
 async fn unknown_events_and_methods_are_named() {
     let router = router();
-    let res = send(&router, event("POST", "/counter/explode", None, "{}")).await;
+    let res = fire(&router, "/counter/explode", None).await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
     let plain = Request::post("/counter/explode")
         .body(Body::empty())
@@ -235,12 +227,8 @@ async fn bodies_over_the_limit_are_413() {
 async fn a_panicking_event_is_500_and_changes_nothing() {
     let router = router();
     let cookie = session(&router).await;
-    send(
-        &router,
-        event("POST", "/counter/increment?amount=5", Some(&cookie), "{}"),
-    )
-    .await;
-    let res = send(&router, event("POST", "/counter/boom", Some(&cookie), "{}")).await;
+    fire(&router, "/counter/increment?amount=5", Some(&cookie)).await;
+    let res = fire(&router, "/counter/boom", Some(&cookie)).await;
     assert_eq!(res.status, StatusCode::INTERNAL_SERVER_ERROR);
     let plain = Request::post("/counter/boom")
         .header("cookie", &cookie)
@@ -259,11 +247,7 @@ async fn a_panicking_event_is_500_and_changes_nothing() {
 async fn a_refused_event_is_422_and_changes_nothing() {
     let router = router();
     let cookie = session(&router).await;
-    let res = send(
-        &router,
-        event("POST", "/counter/refuse", Some(&cookie), "{}"),
-    )
-    .await;
+    let res = fire(&router, "/counter/refuse", Some(&cookie)).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(count(&router, &cookie).await, 0);
 }
@@ -271,7 +255,7 @@ async fn a_refused_event_is_422_and_changes_nothing() {
 #[tokio::test]
 async fn datastar_requests_get_errors_as_patches_and_a_header() {
     let router = router();
-    let res = send(&router, event("POST", "/counter/set?count=x", None, "{}")).await;
+    let res = fire(&router, "/counter/set?count=x", None).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(res.headers["content-type"], "text/event-stream");
     let header = res.headers["starmodel-error"].to_str().unwrap();
@@ -314,7 +298,7 @@ async fn concurrent_events_lose_no_update() {
             let router = router.clone();
             tokio::spawn(async move {
                 for _ in 0..1000 {
-                    let res = send(&router, event("POST", "/tally/add", None, "{}")).await;
+                    let res = fire(&router, "/tally/add", None).await;
                     assert_eq!(res.status, StatusCode::OK);
                 }
             })
@@ -323,7 +307,7 @@ async fn concurrent_events_lose_no_update() {
     for t in tasks {
         t.await.unwrap();
     }
-    let res = send(&router, event("POST", "/tally/add?amount=0", None, "{}")).await;
+    let res = fire(&router, "/tally/add?amount=0", None).await;
     assert_eq!(parse_sse(&res.body)[0].signals()["tally"]["total"], 16_000);
 }
 
@@ -331,11 +315,7 @@ async fn concurrent_events_lose_no_update() {
 async fn pages_render_entities_as_namespaced_signals() {
     let router = router();
     let cookie = session(&router).await;
-    send(
-        &router,
-        event("POST", "/counter/increment?amount=7", Some(&cookie), "{}"),
-    )
-    .await;
+    fire(&router, "/counter/increment?amount=7", Some(&cookie)).await;
     let page = Request::get("/")
         .header("cookie", &cookie)
         .body(Body::empty())
@@ -359,14 +339,10 @@ async fn global_entities_outlive_the_session_ttl() {
         .unwrap();
     let router = builder().memory_store(memory).build().unwrap().router();
     let cookie = session(&router).await;
-    send(&router, event("POST", "/tally/add?amount=3", None, "{}")).await;
-    send(
-        &router,
-        event("POST", "/counter/increment?amount=3", Some(&cookie), "{}"),
-    )
-    .await;
+    fire(&router, "/tally/add?amount=3", None).await;
+    fire(&router, "/counter/increment?amount=3", Some(&cookie)).await;
     tokio::time::sleep(std::time::Duration::from_millis(80)).await;
-    let res = send(&router, event("POST", "/tally/add?amount=0", None, "{}")).await;
+    let res = fire(&router, "/tally/add?amount=0", None).await;
     assert_eq!(parse_sse(&res.body)[0].signals()["tally"]["total"], 3);
     assert_eq!(
         count(&router, &cookie).await,

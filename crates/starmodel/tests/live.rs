@@ -20,11 +20,7 @@ const BOTH: &str = r#"{"counter":{"count":0},"tally":{"total":0}}"#;
 async fn a_stream_starts_with_the_full_state_of_every_entity_on_the_page() {
     let router = router();
     let cookie = session(&router).await;
-    send(
-        &router,
-        event("POST", "/counter/increment?amount=3", Some(&cookie), "{}"),
-    )
-    .await;
+    fire(&router, "/counter/increment?amount=3", Some(&cookie)).await;
     let mut stream = open_stream(&router, Some(&cookie), BOTH).await;
     let mut first = [
         stream.next(WAIT).await.unwrap().signals(),
@@ -48,22 +44,14 @@ async fn session_changes_reach_only_that_session_and_global_ones_reach_everybody
         s.next(WAIT).await.unwrap();
     }
 
-    send(
-        &router,
-        event("POST", "/counter/increment?amount=2", Some(&alice), "{}"),
-    )
-    .await;
+    fire(&router, "/counter/increment?amount=2", Some(&alice)).await;
     for tab in [&mut alice_tab1, &mut alice_tab2] {
         assert_eq!(
             tab.next(WAIT).await.unwrap().signals()["counter"]["count"],
             2
         );
     }
-    send(
-        &router,
-        event("POST", "/tally/add?amount=5", Some(&bob), "{}"),
-    )
-    .await;
+    fire(&router, "/tally/add?amount=5", Some(&bob)).await;
     // Bob's first message is the tally: Alice's counter never reached him.
     assert_eq!(
         bob_tab.next(WAIT).await.unwrap().signals()["tally"]["total"],
@@ -88,12 +76,8 @@ async fn a_stream_only_watches_entities_the_page_shows() {
             .get("tally")
             .is_some()
     );
-    send(
-        &router,
-        event("POST", "/counter/increment", Some(&cookie), "{}"),
-    )
-    .await;
-    send(&router, event("POST", "/tally/add", Some(&cookie), "{}")).await;
+    fire(&router, "/counter/increment", Some(&cookie)).await;
+    fire(&router, "/tally/add", Some(&cookie)).await;
     let next = stream.next(WAIT).await.unwrap().signals();
     assert!(next.get("counter").is_none(), "{next}");
     assert_eq!(next["tally"]["total"], 1);
@@ -105,7 +89,7 @@ async fn a_slow_stream_skips_to_the_latest_state() {
     let mut stream = open_stream(&router, None, r#"{"tally":{}}"#).await;
     stream.next(WAIT).await.unwrap();
     for _ in 0..50 {
-        send(&router, event("POST", "/tally/add", None, "{}")).await;
+        fire(&router, "/tally/add", None).await;
     }
     // Nobody read the stream meanwhile: it holds at most the latest state, not 50.
     let latest = stream.next(WAIT).await.unwrap().signals();
@@ -190,27 +174,19 @@ async fn a_restart_restores_state_from_the_snapshot() {
     let app = start();
     let router = app.router();
     let cookie = session(&router).await;
-    send(
-        &router,
-        event("POST", "/counter/increment?amount=9", Some(&cookie), "{}"),
-    )
-    .await;
-    send(&router, event("POST", "/tally/add?amount=2", None, "{}")).await;
+    fire(&router, "/counter/increment?amount=9", Some(&cookie)).await;
+    fire(&router, "/tally/add?amount=2", None).await;
     app.shutdown().await;
     drop((app, router));
 
     let router = start().router();
-    let res = send(
-        &router,
-        event("POST", "/counter/increment?amount=0", Some(&cookie), "{}"),
-    )
-    .await;
+    let res = fire(&router, "/counter/increment?amount=0", Some(&cookie)).await;
     assert!(
         res.headers.get("set-cookie").is_none(),
         "the session survived"
     );
     assert_eq!(parse_sse(&res.body)[0].signals()["counter"]["count"], 9);
-    let res = send(&router, event("POST", "/tally/add?amount=0", None, "{}")).await;
+    let res = fire(&router, "/tally/add?amount=0", None).await;
     assert_eq!(parse_sse(&res.body)[0].signals()["tally"]["total"], 2);
 }
 
@@ -222,10 +198,10 @@ async fn failed_events_publish_nothing() {
     stream.next(WAIT).await.unwrap();
     stream.next(WAIT).await.unwrap();
     for failing in ["/counter/boom", "/counter/refuse", "/counter/set?count=x"] {
-        let res = send(&router, event("POST", failing, Some(&cookie), "{}")).await;
+        let res = fire(&router, failing, Some(&cookie)).await;
         assert!(res.status.is_client_error() || res.status.is_server_error());
     }
-    send(&router, event("POST", "/tally/add", Some(&cookie), "{}")).await;
+    fire(&router, "/tally/add", Some(&cookie)).await;
     // The first thing after the failures is the tally: no counter frame went out.
     let next = stream.next(WAIT).await.unwrap().signals();
     assert!(next.get("counter").is_none(), "{next}");
@@ -245,11 +221,7 @@ async fn an_instance_recreated_after_expiry_still_reaches_its_viewers() {
     let mut stream = open_stream(&router, Some(&cookie), r#"{"counter":{}}"#).await;
     stream.next(WAIT).await.unwrap();
     for _ in 0..3 {
-        send(
-            &router,
-            event("POST", "/counter/increment?amount=10", Some(&cookie), "{}"),
-        )
-        .await;
+        fire(&router, "/counter/increment?amount=10", Some(&cookie)).await;
     }
     let mut last = 0;
     while last != 30 {
@@ -258,11 +230,7 @@ async fn an_instance_recreated_after_expiry_still_reaches_its_viewers() {
             .unwrap();
     }
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    send(
-        &router,
-        event("POST", "/counter/increment", Some(&cookie), "{}"),
-    )
-    .await;
+    fire(&router, "/counter/increment", Some(&cookie)).await;
     let after = stream
         .next(WAIT)
         .await
@@ -275,20 +243,12 @@ async fn watched_instances_get_their_new_state_from_the_stream_only() {
     let router = router();
     let cookie = session(&router).await;
     // Unwatched: the event's response carries the new signals.
-    let res = send(
-        &router,
-        event("POST", "/counter/increment", Some(&cookie), "{}"),
-    )
-    .await;
+    let res = fire(&router, "/counter/increment", Some(&cookie)).await;
     assert_eq!(parse_sse(&res.body)[0].signals()["counter"]["count"], 1);
 
     let mut stream = open_stream(&router, Some(&cookie), r#"{"counter":{}}"#).await;
     stream.next(WAIT).await.unwrap();
-    let res = send(
-        &router,
-        event("POST", "/counter/increment", Some(&cookie), "{}"),
-    )
-    .await;
+    let res = fire(&router, "/counter/increment", Some(&cookie)).await;
     assert_eq!(res.status, StatusCode::OK);
     assert!(parse_sse(&res.body).is_empty(), "{}", res.body);
     assert_eq!(
@@ -296,11 +256,7 @@ async fn watched_instances_get_their_new_state_from_the_stream_only() {
         2
     );
     // Markup still comes with the response.
-    let res = send(
-        &router,
-        event("POST", "/counter/shout?text=x", Some(&cookie), "{}"),
-    )
-    .await;
+    let res = fire(&router, "/counter/shout?text=x", Some(&cookie)).await;
     let events = parse_sse(&res.body);
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].event, "datastar-patch-elements");

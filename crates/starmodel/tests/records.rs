@@ -12,7 +12,7 @@ use axum::body::Body;
 use http::{Request, StatusCode};
 use starmodel::core::Store;
 use starmodel::prelude::*;
-use support::{WAIT, event, open_stream, send};
+use support::{WAIT, event, fire, open_stream, send};
 
 /// A record entity kept in a memory store (the SQL store has its own suite).
 #[derive(Entity, Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -102,6 +102,13 @@ fn router() -> Router {
         .router()
 }
 
+/// The page at `/`, as text.
+async fn home(router: &Router) -> String {
+    send(router, Request::get("/").body(Body::empty()).unwrap())
+        .await
+        .body
+}
+
 async fn write(router: &Router, id: &str, text: &str) -> support::Reply {
     let body = serde_json::json!({ "note": { "id": id, "text": text } }).to_string();
     send(router, event("POST", "/note/write", None, &body)).await
@@ -112,36 +119,30 @@ async fn records_are_created_changed_and_deleted_by_id() {
     let router = router();
     assert_eq!(write(&router, "a", "first").await.status, StatusCode::OK);
     assert_eq!(write(&router, "b", "second").await.status, StatusCode::OK);
-    let r = send(&router, event("POST", "/note/a/pin", None, "{}")).await;
+    let r = fire(&router, "/note/a/pin", None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let r = send(
-        &router,
-        event("POST", "/note/a/edit?text=changed", None, "{}"),
-    )
-    .await;
+    let r = fire(&router, "/note/a/edit?text=changed", None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 
-    let page = send(&router, Request::get("/").body(Body::empty()).unwrap()).await;
+    let page = home(&router).await;
+    assert!(page.contains(r#"<p id="first">changed</p>"#), "{page}");
+    assert!(page.contains(r#"<p id="page">1 true</p>"#), "{page}");
     assert!(
-        page.body.contains(r#"<p id="first">changed</p>"#),
-        "{}",
-        page.body
+        page.contains(r#"<li data-pinned="true">changed</li>"#),
+        "{page}"
     );
     assert!(
-        page.body.contains(r#"<p id="page">1 true</p>"#),
-        "{}",
-        page.body
+        page.contains(r#"<li data-pinned="false">second</li>"#),
+        "{page}"
     );
-    assert!(page.body.contains(r#"<li data-pinned="true">changed</li>"#));
-    assert!(page.body.contains(r#"<li data-pinned="false">second</li>"#));
 
-    let r = send(&router, event("POST", "/note/a/erase", None, "{}")).await;
+    let r = fire(&router, "/note/a/erase", None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let r = send(&router, event("POST", "/note/a/pin", None, "{}")).await;
+    let r = fire(&router, "/note/a/pin", None).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
-    let page = send(&router, Request::get("/").body(Body::empty()).unwrap()).await;
-    assert!(page.body.contains(r#"<p id="first"></p>"#));
-    assert!(!page.body.contains("changed"));
+    let page = home(&router).await;
+    assert!(page.contains(r#"<p id="first"></p>"#), "{page}");
+    assert!(!page.contains("changed"), "{page}");
 }
 
 #[tokio::test]
@@ -173,17 +174,9 @@ async fn bad_records_are_refused_with_the_field_named_and_nothing_changes() {
     assert_eq!(long.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(long.body.contains("at most 20"), "{}", long.body);
 
-    let page = send(&router, Request::get("/").body(Body::empty()).unwrap()).await;
-    assert!(
-        page.body.contains(r#"<p id="first">first</p>"#),
-        "{}",
-        page.body
-    );
-    assert!(
-        page.body.contains(r#"<p id="page">1 false</p>"#),
-        "{}",
-        page.body
-    );
+    let page = home(&router).await;
+    assert!(page.contains(r#"<p id="first">first</p>"#), "{page}");
+    assert!(page.contains(r#"<p id="page">1 false</p>"#), "{page}");
 }
 
 #[tokio::test]
@@ -211,7 +204,7 @@ async fn a_live_view_follows_every_change_of_its_records() {
             "{html}"
         );
     }
-    send(&router, event("POST", "/note/a/erase", None, "{}")).await;
+    fire(&router, "/note/a/erase", None).await;
     let mut html = String::from("hello");
     while html.contains("hello") {
         html = tab1
@@ -270,16 +263,8 @@ async fn a_record_view_follows_its_record_only() {
     );
 
     // A change of another record does not render this view; one of `a` does.
-    send(
-        &router,
-        event("POST", "/note/b/edit?text=other", None, "{}"),
-    )
-    .await;
-    send(
-        &router,
-        event("POST", "/note/a/edit?text=changed", None, "{}"),
-    )
-    .await;
+    fire(&router, "/note/b/edit?text=other", None).await;
+    fire(&router, "/note/a/edit?text=changed", None).await;
     let mut html = String::new();
     while !html.contains("changed") {
         html = tab
@@ -292,7 +277,7 @@ async fn a_record_view_follows_its_record_only() {
     }
     assert!(html.contains(r#"<p class="card">changed</p>"#), "{html}");
 
-    send(&router, event("POST", "/note/a/erase", None, "{}")).await;
+    fire(&router, "/note/a/erase", None).await;
     while html.contains("changed") {
         html = tab
             .next(WAIT)
@@ -325,15 +310,15 @@ async fn a_record_breaking_todays_rules_can_still_be_deleted() {
         .build()
         .unwrap()
         .router();
-    let r = send(&router, event("POST", "/note/old/pin", None, "{}")).await;
+    let r = fire(&router, "/note/old/pin", None).await;
     assert_eq!(
         r.status,
         StatusCode::UNPROCESSABLE_ENTITY,
         "a change must pass the rules"
     );
-    let r = send(&router, event("POST", "/note/old/erase", None, "{}")).await;
+    let r = fire(&router, "/note/old/erase", None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let r = send(&router, event("POST", "/note/old/pin", None, "{}")).await;
+    let r = fire(&router, "/note/old/pin", None).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
 

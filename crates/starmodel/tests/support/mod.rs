@@ -114,6 +114,11 @@ pub fn event(method: &str, uri: &str, cookie: Option<&str>, body: &str) -> Reque
 }
 
 /// Starts a session with a page view and returns its cookie pair.
+/// Sends a Datastar `POST` to `uri` with no signals: what a button's `@post` does.
+pub async fn fire(router: &Router, uri: &str, cookie: Option<&str>) -> Reply {
+    send(router, event("POST", uri, cookie, "{}")).await
+}
+
 pub async fn session(router: &Router) -> String {
     let res = send(router, Request::get("/").body(Body::empty()).unwrap()).await;
     assert_eq!(res.status, StatusCode::OK);
