@@ -20,14 +20,18 @@
 //!
 //! | module | what lives there |
 //! |---|---|
-//! | [`app`](App) | the builder ([`StarModel`]), the [`App`] handle, reads, lifecycle, build errors |
-//! | [`pipeline`] | the one request pipeline: session, same-site policy, body limit, run-to-completion |
+//! | [`app`](App) | the builder ([`StarModel`]), the [`App`] handle, reads, lifecycle, build errors, the [`Mount`] seam |
+//! | `server` | [`App::router`] and serving: every route group behind the pipeline |
+//! | [`pipeline`] | the one request pipeline: session, same-site policy, body limit, run-to-completion; its [`Policy`](pipeline::Policy) per route group |
 //! | [`rejection`] | every refusal as a type that knows its status, rendered in one place |
 //! | [`routes`] | the event routes and the live stream route |
 //! | `live` | the live hub: one encoded frame per change, live views |
-//! | [`view`] | the page shell, entities as signals, the Datastar bundle |
-//! | [`mount`](Mount) | the seam capabilities plug into |
+//! | [`view`] | the page shell, entities as signals, live views in pages, the Datastar bundle |
 //! | `session` | the signed session cookie |
+//!
+//! Imports go one way, with no loop: `server` and `routes` on top; then `view`,
+//! `pipeline`, `app`; then `session`, `live`, `policy`, `assets` and
+//! `rejection`, which import no other module.
 //!
 //! Where the coming capabilities go:
 //!
@@ -44,22 +48,22 @@
 //! status with a message naming the problem ([`rejection`]).
 
 mod app;
+mod assets;
 mod extract;
 mod live;
-mod mount;
 pub mod pipeline;
+mod policy;
 pub mod rejection;
 pub mod routes;
+mod server;
 mod session;
 pub mod view;
 
 pub use app::{
-    App, BuildError, DEFAULT_CAPACITY, DEFAULT_SESSION_TTL, Listed, SECRET_ENV, ServeError,
+    App, BuildError, DEFAULT_CAPACITY, DEFAULT_SESSION_TTL, Listed, Mount, SECRET_ENV, ServeError,
     StarModel,
 };
 pub use extract::extract_entity;
-pub use mount::Mount;
 pub use rejection::{ERROR_ELEMENT_ID, ERROR_HEADER, ErrorResponse, Rejection};
-pub use routes::STREAM_PATH;
 pub use session::{COOKIE_NAME, Session};
-pub use view::{live_record, live_view, page, page_titled};
+pub use view::{STREAM_PATH, live_record, live_view, page, page_titled};

@@ -15,11 +15,11 @@ use starmodel_core::{
 };
 use tokio::net::{TcpListener, ToSocketAddrs};
 
+use super::mount::Mount;
 use super::{App, AppContext, BuildError, ServeError};
+use crate::assets::DatastarBundle;
 use crate::live::{LiveHub, ViewDef, Views, spawn_bus_listener};
-use crate::mount::Mount;
 use crate::session::{SessionKeys, random_bytes, secret_from_file};
-use crate::view::DatastarBundle;
 
 /// How long the default memory store keeps an instance nobody touches (global
 /// and record entities are exempt).

@@ -9,10 +9,10 @@ use starmodel_core::{Dispatcher, Store};
 use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
 
+use super::mount::Mount;
+use crate::assets::DatastarBundle;
 use crate::live::LiveHub;
-use crate::mount::Mount;
 use crate::session::SessionKeys;
-use crate::view::DatastarBundle;
 
 tokio::task_local! {
     /// The application serving the current request (set around the application's

@@ -79,7 +79,7 @@ pub enum BuildError {
     SecretNotShared,
     /// `STARMODEL_DATASTAR_JS` names a file that cannot be used.
     #[error(transparent)]
-    Datastar(#[from] crate::view::BundleError),
+    Datastar(#[from] crate::assets::BundleError),
     /// The memory store could not load its snapshot.
     #[error(transparent)]
     Memory(#[from] StoreError),

@@ -9,27 +9,25 @@
 mod builder;
 mod context;
 mod error;
+mod mount;
 mod reads;
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use starmodel_core::{
     DispatchError, Dispatcher, EntityId, EventInput, EventOutcome, Registry, StoreError,
 };
-use tokio::net::TcpListener;
 
 pub use builder::{DEFAULT_CAPACITY, DEFAULT_SESSION_TTL, SECRET_ENV, StarModel};
 pub(crate) use context::{AppContext, CURRENT_APP, current_app};
 pub use error::{BuildError, ServeError};
+pub use mount::Mount;
 pub use reads::Listed;
 pub(crate) use reads::decode;
 
-use crate::pipeline::{PipelineLayer, Policy};
-use crate::rejection::{NotFound, NotServed, Rejection};
-use crate::routes;
+use crate::rejection::NotServed;
 
 /// A built application: the handle to its entities, stores and live hub.
 ///
@@ -57,29 +55,6 @@ impl App {
 
     pub(crate) fn context(&self) -> &Arc<AppContext> {
         &self.ctx
-    }
-
-    /// The application's router: StarModel's routes, every mount's and the
-    /// application's own, each behind the request pipeline.
-    pub fn router(&self) -> Router {
-        let own = routes::routes(self);
-        let pages = self
-            .ctx
-            .user_routes
-            .clone()
-            .layer(PipelineLayer::new(self, Policy::PAGES));
-        let mut router = own.merge(pages);
-        for mount in &self.ctx.mounts {
-            router = router.merge(
-                mount
-                    .routes(self)
-                    .layer(PipelineLayer::new(self, mount.policy())),
-            );
-        }
-        if self.ctx.fallback {
-            router = router.fallback(not_found);
-        }
-        router
     }
 
     /// The dispatcher: every entity type, and the unit of work that runs events
@@ -130,32 +105,6 @@ impl App {
         self.ctx.finish_writes().await;
         self.ctx.flush_stores().await;
     }
-
-    /// Readies the stores ([`prepare`](Self::prepare)), then serves on `listener`
-    /// until `signal` resolves, then shuts down gracefully.
-    pub async fn serve_with_shutdown(
-        self,
-        listener: TcpListener,
-        signal: impl Future<Output = ()> + Send + 'static,
-    ) -> Result<(), ServeError> {
-        self.prepare().await?;
-        let ctx = self.ctx.clone();
-        // `into_make_service` shares one routing table between connections (serving
-        // the `Router` itself copies it for each, about 2 KiB per live stream).
-        let served = axum::serve(listener, self.router().into_make_service())
-            .with_graceful_shutdown(async move {
-                signal.await;
-                ctx.begin_shutdown();
-                // Save now: draining connections may take a while, and a second
-                // signal or a crash during it must not lose the state.
-                ctx.flush_stores().await;
-            })
-            .await;
-        // Connections are closed; writes whose clients left before may still run.
-        self.ctx.finish_writes().await;
-        self.ctx.flush_stores().await;
-        served.map_err(ServeError::from)
-    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for App {
@@ -169,9 +118,4 @@ impl<S: Send + Sync> FromRequestParts<S> for App {
             )
         })
     }
-}
-
-/// 404 for paths no route matches, in the same shape as every other error.
-async fn not_found(req: axum::extract::Request) -> Rejection {
-    NotFound::route(req.method(), req.uri().path()).into()
 }

@@ -26,8 +26,6 @@ use starmodel_core::{BusEvent, DispatchError, Dispatcher, EntityKey, Record};
 use starmodel_datastar::{DatastarEvent, PatchSignals};
 use tokio::sync::watch;
 
-use crate::view::namespaced_json;
-
 /// One encoded state of one instance.
 #[derive(Debug, Clone)]
 pub(crate) struct Frame {
@@ -47,6 +45,18 @@ pub(crate) struct LiveHub {
     closed: AtomicBool,
     /// The application's live views (fragments following record entities).
     pub(crate) views: Views,
+}
+
+/// Writes `{"<name>": <state>}`: an entity's state under its signal namespace.
+pub(crate) fn namespaced_json(name: &str, state: &serde_json::Value) -> String {
+    let mut out = Vec::with_capacity(96);
+    out.extend_from_slice(b"{\"");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":");
+    // Writing a `Value` into memory cannot fail, and JSON is UTF-8.
+    let _ = serde_json::to_writer(&mut out, state);
+    out.push(b'}');
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Encodes `{"<entity>": state}` as a `datastar-patch-signals` event.

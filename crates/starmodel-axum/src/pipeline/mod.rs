@@ -31,91 +31,18 @@ use std::task::{Context, Poll};
 
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
-use http::{Method, header};
+use http::header;
 use tower::{Layer, Service, ServiceExt};
 use tracing::Instrument as _;
 
+pub use crate::policy::{Methods, Policy};
 pub use body::read_body;
 pub use same_site::same_site;
 
 use crate::app::{App, AppContext, CURRENT_APP};
+use crate::assets::with_bundle;
 use crate::rejection::{CrossSite, ErrorResponse, Internal, Rejection};
 use crate::session::SessionSlot;
-use crate::view::with_bundle;
-
-/// Which requests a part of the pipeline applies to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Methods {
-    /// None.
-    None,
-    /// Every method but `GET`, `HEAD`, `OPTIONS` and `TRACE`.
-    Unsafe,
-    /// Every method (events change state whatever their method).
-    All,
-}
-
-impl Methods {
-    fn cover(self, method: &Method) -> bool {
-        match self {
-            Methods::None => false,
-            Methods::Unsafe => !method.is_safe(),
-            Methods::All => true,
-        }
-    }
-}
-
-/// What the pipeline does for one group of routes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Policy {
-    /// Which requests must come from this site's pages (or from no browser).
-    pub same_site: Methods,
-    /// What a refused cross-site request was, and how to send it instead.
-    pub refusal: (&'static str, &'static str),
-    /// Which requests run to completion even when their client leaves.
-    pub to_completion: Methods,
-    /// Whether handlers run with the application as the current one (pages,
-    /// `live_view`, the Datastar bundle's URL).
-    pub pages: bool,
-}
-
-impl Policy {
-    /// StarModel's event routes: every request same-site and run to completion.
-    pub const EVENTS: Policy = Policy {
-        same_site: Methods::All,
-        refusal: (
-            "event request",
-            "send `Datastar-Request: true` from a same-origin page",
-        ),
-        to_completion: Methods::All,
-        pages: false,
-    };
-
-    /// Routes that read freely and write like events (the JSON API).
-    pub const fn writes(what: &'static str, hint: &'static str) -> Policy {
-        Policy {
-            same_site: Methods::Unsafe,
-            refusal: (what, hint),
-            to_completion: Methods::Unsafe,
-            pages: false,
-        }
-    }
-
-    /// Pages and the application's own routes: sessions, no write policy.
-    pub const PAGES: Policy = Policy {
-        same_site: Methods::None,
-        refusal: ("", ""),
-        to_completion: Methods::None,
-        pages: true,
-    };
-
-    /// The live stream: sessions only.
-    pub(crate) const STREAM: Policy = Policy {
-        pages: false,
-        ..Policy::PAGES
-    };
-}
 
 /// The pipeline as a tower layer, for one application and one [`Policy`].
 #[derive(Clone)]

@@ -18,10 +18,10 @@ use starmodel_datastar::{
 };
 
 use crate::App;
+use crate::live::namespaced_json;
 use crate::pipeline::read_body;
 use crate::rejection::{BadParameter, Internal, MalformedBody, NotFound, NotServed, Rejection};
 use crate::session::SessionSlot;
-use crate::view::namespaced_json;
 
 fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
     form_urlencoded::parse(query.unwrap_or_default().as_bytes())

@@ -13,12 +13,10 @@ use axum::routing::{MethodFilter, MethodRouter, any, get, on};
 use starmodel_core::{EventKind, EventMethod, Scope};
 
 use crate::App;
+use crate::assets::{DatastarBundle, serve_bundle};
 use crate::pipeline::{PipelineLayer, Policy};
 use crate::rejection::{MethodNotAllowed, NotFound, Rejection};
-use crate::view::{DatastarBundle, serve_bundle};
-
-/// The path of the page-level live stream.
-pub const STREAM_PATH: &str = "/_starmodel/stream";
+use crate::view::STREAM_PATH;
 
 /// A method router for `handler` on `methods`, whose other methods answer 405
 /// naming `what` and listing `allow` (in the `Allow` header too).

@@ -1,5 +1,6 @@
 //! Rendering: entities as namespaced Datastar signals, the page shell that loads
-//! Datastar and opens the live stream, and the Datastar bundle's delivery.
+//! Datastar and opens the live stream, live views in pages, and the Datastar
+//! bundle ([`DatastarBundle`]: served, or loaded from the CDN).
 //!
 //! Views are plain [maud](https://maud.lambda.xyz) templates. Datastar v1
 //! attributes are written as maud attributes with quoted names; the typed pieces
@@ -25,14 +26,14 @@
 //! );
 //! ```
 
-pub(crate) mod assets;
 mod live;
 mod page;
 mod render;
 
-pub use assets::{BundleError, DATASTAR_CDN_URL, DATASTAR_JS_ENV, DATASTAR_SRI, DatastarBundle};
-pub(crate) use assets::{serve_bundle, with_bundle};
+pub use crate::assets::{
+    BundleError, DATASTAR_CDN_URL, DATASTAR_JS_ENV, DATASTAR_SRI, DatastarBundle,
+};
+
 pub use live::{live_record, live_view};
-pub use page::{live_stream, page, page_titled};
-pub(crate) use render::namespaced_json;
+pub use page::{STREAM_PATH, live_stream, page, page_titled};
 pub use render::render_entity;

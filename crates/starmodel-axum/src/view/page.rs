@@ -1,8 +1,10 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use super::assets::{DatastarBundle, with_current};
+use crate::assets::{DatastarBundle, with_current};
 use crate::rejection::{ERROR_ELEMENT_ID, ERROR_HEADER};
-use crate::routes::STREAM_PATH;
+
+/// The path of the page-level live stream.
+pub const STREAM_PATH: &str = "/_starmodel/stream";
 
 const STYLE: &str = include_str!("style.css");
 

@@ -1,17 +1,7 @@
 use maud::Render;
 use starmodel_core::Entity;
 
-/// Writes `{"<name>": <state>}`: an entity's state under its signal namespace.
-pub(crate) fn namespaced_json(name: &str, state: &serde_json::Value) -> String {
-    let mut out = Vec::with_capacity(96);
-    out.extend_from_slice(b"{\"");
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(b"\":");
-    // Writing a `Value` into memory cannot fail, and JSON is UTF-8.
-    let _ = serde_json::to_writer(&mut out, state);
-    out.push(b'}');
-    String::from_utf8(out).unwrap_or_default()
-}
+use crate::live::namespaced_json;
 
 /// Rewrites the JSON escape `\\` (one backslash in a string) as `\u005c`.
 ///

@@ -11,7 +11,7 @@
 use axum::Router;
 
 use crate::App;
-use crate::pipeline::Policy;
+use crate::policy::Policy;
 
 /// A capability mounted on an application with
 /// [`StarModel::mount`](crate::StarModel::mount).

@@ -1,0 +1,67 @@
+//! The router and serving: StarModel's routes, every mount's and the
+//! application's own, each behind the request pipeline, on a listener.
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::App;
+use crate::app::ServeError;
+use crate::pipeline::{PipelineLayer, Policy};
+use crate::rejection::{NotFound, Rejection};
+use crate::routes;
+
+impl App {
+    /// The application's router: StarModel's routes, every mount's and the
+    /// application's own, each behind the request pipeline.
+    pub fn router(&self) -> Router {
+        let own = routes::routes(self);
+        let pages = self
+            .context()
+            .user_routes
+            .clone()
+            .layer(PipelineLayer::new(self, Policy::PAGES));
+        let mut router = own.merge(pages);
+        for mount in &self.context().mounts {
+            router = router.merge(
+                mount
+                    .routes(self)
+                    .layer(PipelineLayer::new(self, mount.policy())),
+            );
+        }
+        if self.context().fallback {
+            router = router.fallback(not_found);
+        }
+        router
+    }
+
+    /// Readies the stores ([`prepare`](Self::prepare)), then serves on `listener`
+    /// until `signal` resolves, then shuts down gracefully.
+    pub async fn serve_with_shutdown(
+        self,
+        listener: TcpListener,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        self.prepare().await?;
+        let ctx = self.context().clone();
+        // `into_make_service` shares one routing table between connections (serving
+        // the `Router` itself copies it for each, about 2 KiB per live stream).
+        let served = axum::serve(listener, self.router().into_make_service())
+            .with_graceful_shutdown(async move {
+                signal.await;
+                ctx.begin_shutdown();
+                // Save now: draining connections may take a while, and a second
+                // signal or a crash during it must not lose the state.
+                ctx.flush_stores().await;
+            })
+            .await;
+        // Connections are closed; writes whose clients left before may still run.
+        self.context().finish_writes().await;
+        self.context().flush_stores().await;
+        served.map_err(ServeError::from)
+    }
+}
+
+/// 404 for paths no route matches, in the same shape as every other error.
+async fn not_found(req: axum::extract::Request) -> Rejection {
+    NotFound::route(req.method(), req.uri().path()).into()
+}
