@@ -40,6 +40,13 @@
 //! }
 //! ```
 //!
+//! ## Guides
+//!
+//! The [`guide`] module holds the long-form guides (the repository's `docs/*.md`,
+//! every example a doctest): [entities](guide::entities), [events](guide::events),
+//! [live views](guide::live_views), [records and SQL stores](guide::records) and
+//! [the JSON API](guide::api).
+//!
 //! ## Where things live
 //!
 //! | crate | re-exported as | room |
@@ -63,6 +70,8 @@
 //! The memory store and the axum adapter are always there. Your `Cargo.toml`
 //! also needs `serde` (for the entity derives) and `maud` (for `html!`): both
 //! macros name their crate directly.
+
+pub mod guide;
 
 #[cfg(feature = "api")]
 pub use starmodel_api as api;
