@@ -172,9 +172,27 @@ impl IntoResponse for ErrorResponse {
     }
 }
 
+/// `404 Not Found: no todo 3`: reads and dispatches outside a request (a test,
+/// a task, a command) can pass the error on with `?`.
+impl std::fmt::Display for ErrorResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.status, self.message)
+    }
+}
+
+impl std::error::Error for ErrorResponse {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_response_is_an_error_with_its_status_and_message() {
+        let e = ErrorResponse::new(StatusCode::NOT_FOUND, "no todo 3");
+        assert_eq!(e.to_string(), "404 Not Found: no todo 3");
+        let boxed: Box<dyn std::error::Error> = Box::new(e);
+        assert_eq!(boxed.to_string(), "404 Not Found: no todo 3");
+    }
 
     #[test]
     fn field_messages_are_listed_in_the_json_body() {
