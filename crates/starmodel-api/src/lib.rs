@@ -53,6 +53,7 @@ use starmodel_axum::rejection::{BadParameter, NotFound, Rejection};
 use starmodel_axum::routes::only;
 use starmodel_axum::{App, ErrorResponse, Mount};
 use starmodel_core::entity::{Field, FieldError};
+use starmodel_core::event::percent_encode_into;
 use starmodel_core::{DispatchError, EntityId, EntityType, EventError, Scope, StoreError};
 
 use self::body::{Accept, Completeness, field_errors, merge_patch, read_object};
@@ -226,13 +227,7 @@ fn path_id(path: &str) -> Option<EntityId> {
 /// percent-encoded.
 fn encode_segment(id: &str) -> String {
     let mut out = String::with_capacity(id.len());
-    for b in id.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
+    percent_encode_into(id, b"", &mut out);
     out
 }
 
