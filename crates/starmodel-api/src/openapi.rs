@@ -6,10 +6,9 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 use starmodel_core::EntityType;
-use starmodel_core::entity::{Field, Rule, Schema};
+use starmodel_core::entity::{Field, FieldKind, Rule, Schema, base_type};
 
 use super::params::{CURSOR_PATTERN, DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, OPERATORS, RESERVED};
-use super::shape::{Shape, base_type};
 
 /// `todo_item` → `TodoItem`, for component names.
 fn pascal(name: &str) -> String {
@@ -59,7 +58,7 @@ enum Usage {
 fn field_schema(field: &Field, usage: Usage) -> Value {
     let with_rules = usage != Usage::Filter;
     let nullable = field.nullable && matches!(usage, Usage::Body | Usage::Patch);
-    let shape = Shape::of(field);
+    let kind = field.kind();
     let mut s = Map::new();
     let mut put = |k: &str, v: Value| {
         s.insert(k.to_owned(), v);
@@ -77,8 +76,9 @@ fn field_schema(field: &Field, usage: Usage) -> Value {
             }
         }
     }
-    match shape {
-        Shape::Integer { min: lo, max: hi } => {
+    match kind {
+        FieldKind::Integer { .. } => {
+            let (lo, hi) = kind.integer_bounds().unwrap_or_default();
             put("type", json!("integer"));
             let fits = |a: i128, b: i128, t: (i128, i128)| a >= t.0 && b <= t.1;
             if fits(lo, hi, (i32::MIN.into(), i32::MAX.into())) {
@@ -92,7 +92,8 @@ fn field_schema(field: &Field, usage: Usage) -> Value {
             put("minimum", int(lo));
             put("maximum", int(hi));
         }
-        Shape::Float { single } => {
+        FieldKind::Float { bits } => {
+            let single = bits == 32;
             put("type", json!("number"));
             put("format", json!(if single { "float" } else { "double" }));
             let limit = if single {
@@ -111,7 +112,8 @@ fn field_schema(field: &Field, usage: Usage) -> Value {
                 put("maximum", json!(limit));
             }
         }
-        Shape::Text { char } => {
+        FieldKind::Text | FieldKind::Char => {
+            let char = kind == FieldKind::Char;
             put("type", json!("string"));
             let floor = u64::from(char || (field.id && usage != Usage::Filter));
             let min_len = min_len.map_or(floor, |m| m.max(floor));
@@ -133,21 +135,12 @@ fn field_schema(field: &Field, usage: Usage) -> Value {
                 );
             }
         }
-        Shape::Bool => put("type", json!("boolean")),
-        Shape::Uuid => {
+        FieldKind::Bool => put("type", json!("boolean")),
+        FieldKind::Uuid => {
             put("type", json!("string"));
             put("format", json!("uuid"));
         }
-        Shape::Temporal(t) => {
-            put("type", json!("string"));
-            if let Some(f) = t.format() {
-                put("format", json!(f));
-            }
-            if let Some(p) = t.pattern() {
-                put("pattern", json!(p));
-            }
-        }
-        Shape::Json => {
+        FieldKind::Json => {
             put(
                 "description",
                 json!(format!("any JSON value (`{}`)", field.rust_type)),
@@ -159,8 +152,18 @@ fn field_schema(field: &Field, usage: Usage) -> Value {
                 put("anyOf", json!(any));
             }
         }
+        // Dates and times, as text.
+        _ => {
+            put("type", json!("string"));
+            if let Some(f) = kind.text_format() {
+                put("format", json!(f));
+            }
+            if let Some(p) = kind.text_pattern() {
+                put("pattern", json!(p));
+            }
+        }
     }
-    if nullable && shape != Shape::Json {
+    if nullable && kind != FieldKind::Json {
         s.insert("nullable".to_owned(), json!(true));
     }
     Value::Object(s)
@@ -197,7 +200,7 @@ fn object_schema(schema: &Schema, body: Body) -> Value {
                 },
             ),
         );
-        let generated = field.id && Shape::of(field) == Shape::Uuid && body == Body::Create;
+        let generated = field.id && field.kind() == FieldKind::Uuid && body == Body::Create;
         if !field.nullable && body != Body::Patch && !generated {
             required.push(field.name);
         }
@@ -281,7 +284,7 @@ fn list_parameters(schema: &Schema) -> Vec<Value> {
     let comparable: Vec<&Field> = schema
         .fields
         .iter()
-        .filter(|f| Shape::of(f).comparable())
+        .filter(|f| f.kind().comparable())
         .collect();
     let sorts: Vec<String> = comparable
         .iter()

@@ -1,12 +1,14 @@
 //! Entities: the [`Entity`] trait the derive implements, how instances are identified
 //! ([`Scope`], [`EntityId`], [`EntityKey`]) and what the derive says about their shape
-//! ([`Schema`], [`SignalRef`]).
+//! ([`Schema`], [`FieldKind`], [`SignalRef`]).
 
 mod key;
+mod kind;
 mod schema;
 mod signal;
 
 pub use key::{EntityId, EntityKey};
+pub use kind::{FieldKind, base_type, is_uuid};
 pub use schema::{Field, FieldError, FieldType, Rule, Schema};
 pub use signal::SignalRef;
 
