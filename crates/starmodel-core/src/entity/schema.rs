@@ -11,7 +11,8 @@ pub struct Schema {
     pub fields: &'static [Field],
     /// `#[entity(api)]`: served as JSON under `/api/{name}`.
     pub api: bool,
-    /// `#[entity(admin)]`: listed in the generated admin pages.
+    /// Listed in the generated admin pages; `false` until they exist (the derive
+    /// refuses `#[entity(admin)]` for now).
     pub admin: bool,
 }
 
