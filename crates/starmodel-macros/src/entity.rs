@@ -130,6 +130,14 @@ fn container_options(input: &DeriveInput) -> syn::Result<Options> {
     })
 }
 
+/// Where a field's name is (its type for an unnamed field).
+fn name_span(field: &syn::Field) -> proc_macro2::Span {
+    field
+        .ident
+        .as_ref()
+        .map_or_else(|| field.span(), syn::Ident::span)
+}
+
 /// The last path segment of a type and, for `Option<T>`, whether it was wrapped.
 fn field_type(ty: &Type) -> (TokenStream, bool) {
     let Type::Path(path) = ty else {
@@ -320,10 +328,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     }
     if ids.len() > 1 {
         return Err(syn::Error::new(
-            ids[1]
-                .ident
-                .as_ref()
-                .map_or_else(|| ids[1].span(), syn::Ident::span),
+            name_span(ids[1]),
             "only one field can be `#[entity(id)]`",
         ));
     }
@@ -341,10 +346,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     }
     if !opts.record && !ids.is_empty() {
         return Err(syn::Error::new(
-            ids[0]
-                .ident
-                .as_ref()
-                .map_or_else(|| ids[0].span(), syn::Ident::span),
+            name_span(ids[0]),
             "`#[entity(id)]` is for `scope = \"record\"` entities; session and global ones are identified by their scope",
         ));
     }
