@@ -44,9 +44,11 @@ pub enum StoreKind {
     Memory,
     /// A SQL database (SQLite, PostgreSQL, MySQL).
     Sql,
-    /// Redis, one JSON value per instance.
+    /// Redis, one JSON value per instance (not built yet: the derive refuses
+    /// `store = "redis"`).
     Redis,
-    /// A store given to the application builder for this entity.
+    /// A store given to the application builder for this entity (not built yet: the
+    /// derive refuses `store = "custom"`).
     Custom,
 }
 
