@@ -72,7 +72,8 @@ pub struct Field {
     pub name: &'static str,
     /// The Rust type as written in the struct.
     pub rust_type: &'static str,
-    /// The storage type the derive inferred (or `#[entity(text)]` chose).
+    /// The storage type the derive inferred (or `#[entity(text)]` chose);
+    /// [`Field::kind`] refines it by the Rust type.
     pub ty: FieldType,
     /// `true` for `Option<_>` fields.
     pub nullable: bool,
