@@ -7,9 +7,7 @@ use http::{HeaderMap, header};
 use serde_json::{Map, Value};
 use starmodel_axum::pipeline::read_body;
 use starmodel_axum::rejection::{MalformedBody, Rejection, UnsupportedMediaType};
-use starmodel_core::entity::{FieldError, Schema};
-
-use super::shape::Shape;
+use starmodel_core::entity::{FieldError, FieldKind, Schema};
 
 /// The media types a body may be sent as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,20 +86,20 @@ pub(crate) fn field_errors(
         }
     }
     for field in schema.fields {
-        let shape = Shape::of(field);
+        let kind = field.kind();
         let problem = match object.get(field.name) {
             None if completeness == Completeness::Patch || field.nullable => None,
-            None if shape == Shape::Json => Some("is required (any JSON value)".to_owned()),
+            None if kind == FieldKind::Json => Some("is required (any JSON value)".to_owned()),
             None => Some("is required".to_owned()),
             Some(Value::Null) if completeness == Completeness::Patch && !field.nullable => {
                 Some("cannot be removed".to_owned())
             }
-            Some(Value::Null) if field.nullable || shape == Shape::Json => None,
+            Some(Value::Null) if field.nullable || kind == FieldKind::Json => None,
             Some(Value::Null) => Some("must not be null".to_owned()),
             Some(Value::String(s)) if field.id && s.is_empty() => {
                 Some("must not be empty".to_owned())
             }
-            Some(v) => shape.check(v).err(),
+            Some(v) => kind.check(v).err(),
         };
         if let Some(message) = problem {
             errors.push(error(field.name, message));

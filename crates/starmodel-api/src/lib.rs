@@ -34,9 +34,9 @@
 //! [`Mount`] trait, the pipeline's body reader and the typed rejections.
 
 mod body;
+mod id;
 mod openapi;
 mod params;
-mod shape;
 
 use std::sync::Arc;
 
@@ -52,11 +52,12 @@ use starmodel_axum::pipeline::Policy;
 use starmodel_axum::rejection::{BadParameter, NotFound, Rejection};
 use starmodel_axum::routes::only;
 use starmodel_axum::{App, ErrorResponse, Mount};
-use starmodel_core::entity::{Field, FieldError};
+use starmodel_core::entity::{Field, FieldError, FieldKind};
+use starmodel_core::event::percent_encode_into;
 use starmodel_core::{DispatchError, EntityId, EntityType, EventError, Scope, StoreError};
 
 use self::body::{Accept, Completeness, field_errors, merge_patch, read_object};
-use self::shape::{Shape, new_uuid_v4};
+use self::id::new_uuid_v4;
 
 /// Where the OpenAPI document is served.
 pub const OPENAPI_PATH: &str = "/api/openapi.json";
@@ -226,13 +227,7 @@ fn path_id(path: &str) -> Option<EntityId> {
 /// percent-encoded.
 fn encode_segment(id: &str) -> String {
     let mut out = String::with_capacity(id.len());
-    for b in id.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
+    percent_encode_into(id, b"", &mut out);
     out
 }
 
@@ -296,7 +291,7 @@ impl EntityApi {
             .await
             .map_err(IntoResponse::into_response)?;
         let id_field = self.id_field;
-        if Shape::of(id_field) == Shape::Uuid && !object.contains_key(id_field.name) {
+        if id_field.kind() == FieldKind::Uuid && !object.contains_key(id_field.name) {
             object.insert(id_field.name.to_owned(), Value::String(new_uuid_v4()));
         }
         let value = self.checked(object).map_err(|e| error(&e))?;
@@ -333,13 +328,13 @@ impl EntityApi {
     /// refuse to compare a UUID column with `abc`).
     fn id_value(&self, id: &EntityId) -> Option<Value> {
         let field = self.id_field;
-        let shape = Shape::of(field);
-        let value = match shape {
-            Shape::Integer { .. } => shape.parse(id.as_str()).ok()?,
+        let kind = field.kind();
+        let value = match kind {
+            FieldKind::Integer { .. } => kind.parse(id.as_str()).ok()?,
             _ => Value::String(id.to_string()),
         };
         let fits =
-            shape.check(&value).is_ok() && field.validate.iter().all(|r| r.check(&value).is_none());
+            kind.check(&value).is_ok() && field.validate.iter().all(|r| r.check(&value).is_none());
         fits.then_some(value)
     }
 

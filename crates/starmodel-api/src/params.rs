@@ -6,8 +6,6 @@ use starmodel_axum::rejection::BadParameter;
 use starmodel_core::entity::Schema;
 use starmodel_core::{Filter, FilterOp, ListQuery, Sort};
 
-use super::shape::Shape;
-
 /// Items per page when the request names no `limit`.
 pub(crate) const DEFAULT_LIMIT: usize = 50;
 
@@ -97,7 +95,7 @@ pub(crate) fn list_query(schema: &Schema, query: Option<&str>) -> Result<ListQue
                     None => (text.as_ref(), false),
                 };
                 match schema.field(name) {
-                    Some(f) if Shape::of(f).comparable() => {}
+                    Some(f) if f.kind().comparable() => {}
                     Some(_) => return Err(bad(&key, format_args!("cannot sort by `{name}`"))),
                     None => {
                         return Err(bad(
@@ -130,14 +128,14 @@ fn filter(schema: &Schema, key: &str, text: &str) -> Result<Filter, BadParameter
             format_args!("is not a parameter or field of `{}`", schema.name),
         ));
     };
-    let shape = Shape::of(field);
-    if !shape.comparable() {
+    let kind = field.kind();
+    if !kind.comparable() {
         return Err(bad(key, "filters a JSON field, which cannot be compared"));
     }
     let value = if field.nullable && text == "null" && matches!(op, FilterOp::Eq | FilterOp::Ne) {
         Value::Null
     } else {
-        shape.parse(text).map_err(|m| bad(key, m))?
+        kind.parse(text).map_err(|m| bad(key, m))?
     };
     Ok(Filter {
         field: name.to_owned(),

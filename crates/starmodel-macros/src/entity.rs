@@ -10,7 +10,6 @@ struct Options {
     record: bool,
     store: TokenStream,
     api: bool,
-    admin: bool,
 }
 
 /// What `#[entity(...)]` says about one field.
@@ -47,7 +46,7 @@ fn container_options(input: &DeriveInput) -> syn::Result<Options> {
     let mut scope = quote!(Session);
     let mut record = false;
     let mut store = quote!(Memory);
-    let (mut api, mut admin) = (false, false);
+    let mut api = false;
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("entity")) {
         attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("api") {
@@ -55,8 +54,9 @@ fn container_options(input: &DeriveInput) -> syn::Result<Options> {
                 return Ok(());
             }
             if meta.path.is_ident("admin") {
-                admin = true;
-                return Ok(());
+                return Err(meta.error(
+                    "the generated admin is not built yet (see the roadmap in the starmodel docs)",
+                ));
             }
             let (key, value) = crate::event_attr::string_option(&meta)?;
             let v = value.value();
@@ -90,12 +90,24 @@ fn container_options(input: &DeriveInput) -> syn::Result<Options> {
                     store = match v.as_str() {
                         "memory" => quote!(Memory),
                         "sql" => quote!(Sql),
-                        "redis" => quote!(Redis),
-                        "custom" => quote!(Custom),
+                        "redis" | "custom" => {
+                            let store = if v == "redis" {
+                                "the Redis store is"
+                            } else {
+                                "a custom store is"
+                            };
+                            return Err(syn::Error::new(
+                                value.span(),
+                                format!(
+                                    "{store} not built yet (see the roadmap in the starmodel docs); \
+                                     use store = \"memory\" or \"sql\""
+                                ),
+                            ));
+                        }
                         _ => {
                             return Err(syn::Error::new(
                                 value.span(),
-                                "unknown store: expected \"memory\", \"sql\", \"redis\" or \"custom\"",
+                                "unknown store: expected \"memory\" or \"sql\"",
                             ));
                         }
                     }
@@ -115,8 +127,15 @@ fn container_options(input: &DeriveInput) -> syn::Result<Options> {
         record,
         store,
         api,
-        admin,
     })
+}
+
+/// Where a field's name is (its type for an unnamed field).
+fn name_span(field: &syn::Field) -> proc_macro2::Span {
+    field
+        .ident
+        .as_ref()
+        .map_or_else(|| field.span(), syn::Ident::span)
 }
 
 /// The last path segment of a type and, for `Option<T>`, whether it was wrapped.
@@ -262,7 +281,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     let name = &opts.name;
     let scope = &opts.scope;
     let store = &opts.store;
-    let (api, admin) = (opts.api, opts.admin);
+    let api = opts.api;
     let vis = &input.vis;
 
     let mut schema_fields = Vec::new();
@@ -309,10 +328,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     }
     if ids.len() > 1 {
         return Err(syn::Error::new(
-            ids[1]
-                .ident
-                .as_ref()
-                .map_or_else(|| ids[1].span(), syn::Ident::span),
+            name_span(ids[1]),
             "only one field can be `#[entity(id)]`",
         ));
     }
@@ -330,10 +346,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     }
     if !opts.record && !ids.is_empty() {
         return Err(syn::Error::new(
-            ids[0]
-                .ident
-                .as_ref()
-                .map_or_else(|| ids[0].span(), syn::Ident::span),
+            name_span(ids[0]),
             "`#[entity(id)]` is for `scope = \"record\"` entities; session and global ones are identified by their scope",
         ));
     }
@@ -471,7 +484,8 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                     name: #name,
                     fields: &[#(#schema_fields),*],
                     api: #api,
-                    admin: #admin,
+                    // `#[entity(admin)]` is refused until the generated admin exists.
+                    admin: false,
                 };
                 &SCHEMA
             }

@@ -3,15 +3,24 @@
 use proc_macro2::Span;
 use syn::{Attribute, LitStr};
 
-const MODES: [&str; 8] = [
-    "outer", "inner", "remove", "replace", "prepend", "append", "before", "after",
+/// Datastar's patch modes: the attribute's spelling and the `ElementPatchMode` variant.
+const MODES: [(&str, &str); 8] = [
+    ("outer", "Outer"),
+    ("inner", "Inner"),
+    ("remove", "Remove"),
+    ("replace", "Replace"),
+    ("prepend", "Prepend"),
+    ("append", "Append"),
+    ("before", "Before"),
+    ("after", "After"),
 ];
 
 pub(crate) struct EventOptions {
     pub(crate) name: Option<(String, Span)>,
     pub(crate) method: String,
     pub(crate) selector: Option<String>,
-    pub(crate) mode: Option<String>,
+    /// The spelling and the `ElementPatchMode` variant.
+    pub(crate) mode: Option<(&'static str, &'static str)>,
 }
 
 /// The name and text value of one `key = "value"` attribute option.
@@ -78,13 +87,14 @@ pub(crate) fn parse(attr: &Attribute) -> syn::Result<EventOptions> {
                 opts.selector = Some(value);
             }
             "mode" => {
-                if !MODES.contains(&value.as_str()) {
+                let Some(&mode) = MODES.iter().find(|(spelling, _)| *spelling == value) else {
+                    let names: Vec<&str> = MODES.iter().map(|(spelling, _)| *spelling).collect();
                     return Err(syn::Error::new(
                         lit.span(),
-                        format!("unknown patch mode: expected one of {}", MODES.join(", ")),
+                        format!("unknown patch mode: expected one of {}", names.join(", ")),
                     ));
-                }
-                opts.mode = Some(value);
+                };
+                opts.mode = Some(mode);
             }
             _ => {
                 return Err(meta.error(
@@ -94,7 +104,7 @@ pub(crate) fn parse(attr: &Attribute) -> syn::Result<EventOptions> {
         }
         Ok(())
     })?;
-    if let (Some(mode), None) = (&opts.mode, &opts.selector)
+    if let (Some((mode, _)), None) = (opts.mode, &opts.selector)
         && mode != "outer"
         && mode != "replace"
     {

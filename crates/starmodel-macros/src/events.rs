@@ -267,8 +267,13 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> syn::Result<Token
             Some(s) => quote!(::core::option::Option::Some(#s)),
             None => quote!(::core::option::Option::None),
         };
-        let mode = match &event.opts.mode {
-            Some(m) => quote!(::core::option::Option::Some(#m)),
+        let mode = match event.opts.mode {
+            Some((_, variant)) => {
+                let variant = format_ident!("{variant}");
+                quote!(::core::option::Option::Some(
+                    ::starmodel::__private::ElementPatchMode::#variant
+                ))
+            }
             None => quote!(::core::option::Option::None),
         };
         defs.push(quote! {

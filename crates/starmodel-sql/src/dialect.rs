@@ -1,12 +1,12 @@
 //! The three SQL dialects and how each stores a field: the column type for every
-//! [`FieldType`], chosen once here so the store, the DDL and the migrations agree.
+//! [`FieldKind`], chosen once here so the store, the DDL and the migrations agree.
 
 use std::fmt;
 
 use sea_query::{
     Iden, MysqlQueryBuilder, PostgresQueryBuilder, QueryBuilder, SchemaBuilder, SqliteQueryBuilder,
 };
-use starmodel_core::entity::{Field, FieldType};
+use starmodel_core::entity::{Field, FieldKind};
 
 /// A SQL dialect.
 ///
@@ -92,12 +92,13 @@ impl fmt::Display for Dialect {
     }
 }
 
-/// How a field's value is kept in its column: the [`FieldType`] refined by the Rust
-/// type where the JSON shape demands it.
+/// How a field's value is kept in its column, read from its [`FieldKind`].
 ///
-/// Of the date and time types only chrono's `DateTime<Tz>` is stored as a timestamp
-/// (its JSON form is RFC 3339 with an offset); naive dates, times and `time` types are
-/// kept as the text serde writes, and `SystemTime` (a JSON object) as JSON.
+/// Integers of every width are one 64-bit column, floats of either width one 64-bit
+/// float. Of the date and time kinds only [`FieldKind::Timestamp`] (chrono's
+/// `DateTime<Tz>`, RFC 3339 with an offset in JSON) is stored as a timestamp; local
+/// date-times, dates, times and `time::OffsetDateTime` are kept as the text serde
+/// writes, and `SystemTime` (a JSON object) as JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ColumnKind {
@@ -129,30 +130,20 @@ impl ColumnKind {
     /// assert_eq!(ColumnKind::of(&day), ColumnKind::Text);
     /// ```
     pub fn of(field: &Field) -> Self {
-        match field.ty {
-            FieldType::Integer => Self::Integer,
-            FieldType::Float => Self::Float,
-            FieldType::Text => Self::Text,
-            FieldType::Bool => Self::Bool,
-            FieldType::Uuid => Self::Uuid,
-            FieldType::DateTime => match base_type(field.rust_type) {
-                "DateTime" => Self::Timestamp,
-                "SystemTime" => Self::Json,
-                _ => Self::Text,
-            },
+        match field.kind() {
+            FieldKind::Integer { .. } => Self::Integer,
+            FieldKind::Float { .. } => Self::Float,
+            FieldKind::Text | FieldKind::Char => Self::Text,
+            FieldKind::Bool => Self::Bool,
+            FieldKind::Uuid => Self::Uuid,
+            FieldKind::Timestamp => Self::Timestamp,
+            FieldKind::OffsetDateTime
+            | FieldKind::LocalDateTime
+            | FieldKind::Date
+            | FieldKind::Time => Self::Text,
             _ => Self::Json,
         }
     }
-}
-
-/// `chrono::DateTime<Utc>` -> `DateTime`; `Option<NaiveDate>` -> `NaiveDate`.
-fn base_type(rust_type: &str) -> &str {
-    let inner = rust_type
-        .strip_prefix("Option<")
-        .and_then(|t| t.strip_suffix('>'))
-        .unwrap_or(rust_type);
-    let head = inner.split('<').next().unwrap_or(inner);
-    head.rsplit("::").next().unwrap_or(head)
 }
 
 /// MySQL cannot index `TEXT` without a prefix length and caps an index key at 3072
@@ -259,15 +250,9 @@ impl Iden for Ident {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use starmodel_core::entity::FieldType;
 
-    #[test]
-    fn base_type_strips_option_paths_and_generics() {
-        assert_eq!(base_type("chrono::DateTime<chrono::Utc>"), "DateTime");
-        assert_eq!(base_type("Option<DateTime<Utc>>"), "DateTime");
-        assert_eq!(base_type("Option<chrono::NaiveDate>"), "NaiveDate");
-        assert_eq!(base_type("std::time::SystemTime"), "SystemTime");
-    }
+    use super::*;
 
     #[test]
     fn mysql_text_is_bounded_when_indexed_or_short() {

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use starmodel_core::DispatchError;
 use starmodel_core::entity::FieldError;
+use starmodel_core::event::percent_encode_into;
 use starmodel_datastar::{DatastarEvent, ElementPatchMode, PatchElements, PatchSignals};
 
 /// The id of the page element that shows event errors (the page shell has one).
@@ -120,15 +121,12 @@ impl ErrorResponse {
     }
 }
 
+/// What the error header keeps unencoded beyond URL-safe bytes, so it stays readable.
+const HEADER_KEEPS: &[u8] = b" `()'!*,:;@/";
+
 fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b" -._~`()'!*,:;@/".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
+    percent_encode_into(s, HEADER_KEEPS, &mut out);
     out
 }
 

@@ -13,8 +13,7 @@ use serde::de::IgnoredAny;
 use starmodel_core::entity::GLOBAL_ID;
 use starmodel_core::{EntityId, EntityType, EventInput, EventKind, EventOutput, Scope};
 use starmodel_datastar::{
-    DatastarEvent, ElementPatchMode, PatchElements, PatchSignals, ReadSignalsError,
-    TEXT_EVENT_STREAM,
+    DatastarEvent, PatchElements, PatchSignals, ReadSignalsError, TEXT_EVENT_STREAM,
 };
 
 use crate::App;
@@ -151,7 +150,7 @@ async fn run(target: &EventTarget, req: Request) -> Result<Response, Rejection> 
         if let Some(selector) = spec.selector {
             patch = patch.selector(selector);
         }
-        if let Some(mode) = spec.mode.and_then(parse_mode) {
+        if let Some(mode) = spec.mode {
             patch = patch.mode(mode);
         }
         encoded = encoded.and_then(|()| patch.write_to(&mut body));
@@ -169,18 +168,4 @@ async fn run(target: &EventTarget, req: Request) -> Result<Response, Rejection> 
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     Ok(response)
-}
-
-fn parse_mode(mode: &str) -> Option<ElementPatchMode> {
-    Some(match mode {
-        "outer" => ElementPatchMode::Outer,
-        "inner" => ElementPatchMode::Inner,
-        "remove" => ElementPatchMode::Remove,
-        "replace" => ElementPatchMode::Replace,
-        "prepend" => ElementPatchMode::Prepend,
-        "append" => ElementPatchMode::Append,
-        "before" => ElementPatchMode::Before,
-        "after" => ElementPatchMode::After,
-        _ => return None,
-    })
 }

@@ -5,4 +5,4 @@ mod dispatch;
 mod registry;
 
 pub use dispatch::{CommitObserver, Dispatcher, EventOutcome};
-pub use registry::{EntityType, Registry, canonical_id};
+pub use registry::{EntityType, Registry};

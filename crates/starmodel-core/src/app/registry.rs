@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::entity::{Field, FieldError, FieldType};
+use crate::entity::{FieldError, FieldType};
 use crate::event::{EventError, EventInput, EventOutput, EventSpec, Events, Handler};
 use crate::{EntityId, EntityKey, Schema, Scope, Store};
 
@@ -150,63 +150,46 @@ impl EntityType {
     /// Record id `raw` as every store keys it: a UUID in lower case with hyphens,
     /// an integer without sign or leading zeros; `None` when no record can have it
     /// (not a UUID, not an integer). Other scopes and text ids are kept as given.
-    ///
-    /// ```
-    /// # use starmodel_core::entity::{Field, FieldType};
-    /// # use starmodel_core::app::canonical_id;
-    /// let uuid = Field { id: true, ..Field::new("id", "Uuid", FieldType::Uuid) };
-    /// assert_eq!(
-    ///     canonical_id(&uuid, "6F9619FF8B86D011B42D00C04FC964FF").as_deref(),
-    ///     Some("6f9619ff-8b86-d011-b42d-00c04fc964ff")
-    /// );
-    /// let int = Field { id: true, ..Field::new("id", "i64", FieldType::Integer) };
-    /// assert_eq!(canonical_id(&int, "007").as_deref(), Some("7"));
-    /// assert_eq!(canonical_id(&int, "seven"), None);
-    /// ```
     pub fn canonical_id(&self, raw: &str) -> Option<EntityId> {
-        match (self.scope, self.schema.id_field()) {
-            (Scope::Record, Some(field)) => canonical_id(field, raw).map(EntityId::new),
-            _ => Some(EntityId::new(raw)),
-        }
+        let field = match (self.scope, self.schema.id_field()) {
+            (Scope::Record, Some(field)) => field,
+            _ => return Some(EntityId::new(raw)),
+        };
+        let canonical = match field.ty {
+            FieldType::Uuid => {
+                let hex: String = raw
+                    .trim_start_matches("urn:uuid:")
+                    .chars()
+                    .filter(|c| !matches!(c, '-' | '{' | '}'))
+                    .collect();
+                if hex.len() != 32 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                    return None;
+                }
+                let h = hex.to_ascii_lowercase();
+                format!(
+                    "{}-{}-{}-{}-{}",
+                    &h[..8],
+                    &h[8..12],
+                    &h[12..16],
+                    &h[16..20],
+                    &h[20..]
+                )
+            }
+            FieldType::Integer => {
+                let trimmed = raw.strip_prefix('+').unwrap_or(raw);
+                match trimmed.parse::<i64>() {
+                    Ok(n) => n.to_string(),
+                    Err(_) => trimmed.parse::<u64>().ok()?.to_string(),
+                }
+            }
+            _ => raw.to_owned(),
+        };
+        Some(EntityId::new(canonical))
     }
 
     /// The state of an instance nobody changed yet, if the entity has one.
     pub fn initial(&self, id: &EntityId) -> Option<Result<Value, EventError>> {
         (self.initial)(id)
-    }
-}
-
-/// Record id `raw` in the form every store keys it, for an id field `field`; see
-/// [`EntityType::canonical_id`].
-pub fn canonical_id(field: &Field, raw: &str) -> Option<String> {
-    match field.ty {
-        FieldType::Uuid => {
-            let hex: String = raw
-                .trim_start_matches("urn:uuid:")
-                .chars()
-                .filter(|c| !matches!(c, '-' | '{' | '}'))
-                .collect();
-            if hex.len() != 32 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-                return None;
-            }
-            let h = hex.to_ascii_lowercase();
-            Some(format!(
-                "{}-{}-{}-{}-{}",
-                &h[..8],
-                &h[8..12],
-                &h[12..16],
-                &h[16..20],
-                &h[20..]
-            ))
-        }
-        FieldType::Integer => {
-            let trimmed = raw.strip_prefix('+').unwrap_or(raw);
-            if let Ok(n) = trimmed.parse::<i64>() {
-                return Some(n.to_string());
-            }
-            trimmed.parse::<u64>().ok().map(|n| n.to_string())
-        }
-        _ => Some(raw.to_owned()),
     }
 }
 
@@ -256,5 +239,68 @@ impl Registry {
     /// Every type in registration order.
     pub fn iter(&self) -> impl Iterator<Item = &Arc<EntityType>> {
         self.order.iter().filter_map(|n| self.types.get(n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::{Deserialize, Serialize};
+
+    use super::*;
+    use crate::entity::Field;
+    use crate::event::EventDef;
+    use crate::{Entity, MemoryStore, StoreKind};
+
+    macro_rules! record_with_id {
+        ($name:ident, $rust_type:literal, $ty:ident) => {
+            #[derive(Serialize, Deserialize)]
+            struct $name {}
+            impl Entity for $name {
+                const NAME: &'static str = stringify!($name);
+                const SCOPE: Scope = Scope::Record;
+                const STORE: StoreKind = StoreKind::Memory;
+                fn schema() -> &'static Schema {
+                    static FIELDS: [Field; 1] = [Field {
+                        id: true,
+                        ..Field::new("id", $rust_type, FieldType::$ty)
+                    }];
+                    static SCHEMA: Schema = Schema {
+                        name: stringify!($name),
+                        fields: &FIELDS,
+                        api: false,
+                        admin: false,
+                    };
+                    &SCHEMA
+                }
+                fn initial(_: &EntityId) -> Option<Self> {
+                    None
+                }
+            }
+            impl Events for $name {
+                fn events() -> &'static [EventDef<Self>] {
+                    &[]
+                }
+            }
+        };
+    }
+
+    record_with_id!(ByUuid, "Uuid", Uuid);
+    record_with_id!(ByInt, "i64", Integer);
+
+    #[test]
+    fn ids_take_the_form_every_store_keys_them_by() {
+        let uuid = EntityType::of::<ByUuid>(Arc::new(MemoryStore::new()));
+        assert_eq!(
+            uuid.canonical_id("6F9619FF8B86D011B42D00C04FC964FF")
+                .as_ref()
+                .map(EntityId::as_str),
+            Some("6f9619ff-8b86-d011-b42d-00c04fc964ff")
+        );
+        let int = EntityType::of::<ByInt>(Arc::new(MemoryStore::new()));
+        assert_eq!(
+            int.canonical_id("007").as_ref().map(EntityId::as_str),
+            Some("7")
+        );
+        assert_eq!(int.canonical_id("seven"), None);
     }
 }

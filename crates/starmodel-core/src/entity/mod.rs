@@ -1,12 +1,14 @@
 //! Entities: the [`Entity`] trait the derive implements, how instances are identified
 //! ([`Scope`], [`EntityId`], [`EntityKey`]) and what the derive says about their shape
-//! ([`Schema`], [`SignalRef`]).
+//! ([`Schema`], [`FieldKind`], [`SignalRef`]).
 
 mod key;
+mod kind;
 mod schema;
 mod signal;
 
 pub use key::{EntityId, EntityKey};
+pub use kind::{FieldKind, base_type, is_uuid};
 pub use schema::{Field, FieldError, FieldType, Rule, Schema};
 pub use signal::SignalRef;
 
@@ -42,9 +44,11 @@ pub enum StoreKind {
     Memory,
     /// A SQL database (SQLite, PostgreSQL, MySQL).
     Sql,
-    /// Redis, one JSON value per instance.
+    /// Redis, one JSON value per instance (not built yet: the derive refuses
+    /// `store = "redis"`).
     Redis,
-    /// A store given to the application builder for this entity.
+    /// A store given to the application builder for this entity (not built yet: the
+    /// derive refuses `store = "custom"`).
     Custom,
 }
 

@@ -11,7 +11,8 @@ pub struct Schema {
     pub fields: &'static [Field],
     /// `#[entity(api)]`: served as JSON under `/api/{name}`.
     pub api: bool,
-    /// `#[entity(admin)]`: listed in the generated admin pages.
+    /// Listed in the generated admin pages; `false` until they exist (the derive
+    /// refuses `#[entity(admin)]` for now).
     pub admin: bool,
 }
 
@@ -71,7 +72,8 @@ pub struct Field {
     pub name: &'static str,
     /// The Rust type as written in the struct.
     pub rust_type: &'static str,
-    /// The storage type the derive inferred (or `#[entity(text)]` chose).
+    /// The storage type the derive inferred (or `#[entity(text)]` chose);
+    /// [`Field::kind`] refines it by the Rust type.
     pub ty: FieldType,
     /// `true` for `Option<_>` fields.
     pub nullable: bool,

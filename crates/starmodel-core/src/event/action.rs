@@ -75,7 +75,7 @@ impl Action {
     /// ```
     pub fn arg_expr(mut self, name: &str, expr: &str) -> Self {
         let mut encoded = String::new();
-        percent_encode_into(name, &mut encoded);
+        percent_encode_into(name, b"", &mut encoded);
         self.exprs.push((encoded, expr.to_owned()));
         self
     }
@@ -90,9 +90,9 @@ impl Action {
         };
         self.url.push(if self.has_query { '&' } else { '?' });
         self.has_query = true;
-        percent_encode_into(name, &mut self.url);
+        percent_encode_into(name, b"", &mut self.url);
         self.url.push('=');
-        percent_encode_into(&text, &mut self.url);
+        percent_encode_into(&text, b"", &mut self.url);
         self
     }
 
@@ -131,17 +131,26 @@ impl maud::Render for Action {
     }
 }
 
-/// Appends `s` percent-encoded for a URL path segment or query component: only
-/// ASCII letters, digits and `-._~` stay as they are.
+/// Appends `s` percent-encoded: ASCII letters, digits, `-._~` and the bytes in
+/// `keep` stay as they are, every other byte becomes `%XX`.
+///
+/// With an empty `keep` the result is safe as a URL path segment or query component
+/// (RFC 3986's unreserved characters only). A header value may keep more (spaces,
+/// punctuation) so it stays readable.
 ///
 /// ```
 /// let mut url = String::from("/todo/");
-/// starmodel_core::event::percent_encode_into("a b/c", &mut url);
+/// starmodel_core::event::percent_encode_into("a b/c", b"", &mut url);
 /// assert_eq!(url, "/todo/a%20b%2Fc");
+///
+/// let mut header = String::new();
+/// starmodel_core::event::percent_encode_into("a b/c", b" /", &mut header);
+/// assert_eq!(header, "a b/c");
 /// ```
-pub fn percent_encode_into(s: &str, out: &mut String) {
+pub fn percent_encode_into(s: &str, keep: &[u8], out: &mut String) {
     for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') || keep.contains(&b)
+        {
             out.push(b as char);
         } else {
             let _ = write!(out, "%{b:02X}");

@@ -19,6 +19,8 @@ pub use input::EventInput;
 pub use output::{Deleted, EventOutput, IntoCreated, IntoEventOutput};
 pub use param::{ActionArg, EventParam, FromJs, FromSignals, param, record_route_base, route_base};
 
+pub use starmodel_datastar::ElementPatchMode;
+
 use crate::Entity;
 
 /// The HTTP method an event answers to (default `POST`: events change state).
@@ -83,8 +85,8 @@ pub struct EventSpec {
     pub params: &'static [&'static str],
     /// Where returned markup goes (`#status`); `None` patches by element id.
     pub selector: Option<&'static str>,
-    /// How returned markup is applied: one of Datastar's eight patch modes.
-    pub mode: Option<&'static str>,
+    /// How returned markup is applied; `None` leaves Datastar's default (`outer`).
+    pub mode: Option<ElementPatchMode>,
     /// Update or create.
     pub kind: EventKind,
 }

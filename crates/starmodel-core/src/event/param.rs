@@ -115,6 +115,6 @@ pub fn route_base<E: Entity>() -> String {
 /// The path every event URL of the record `id` of `E` starts with.
 pub fn record_route_base<E: Entity>(id: &dyn std::fmt::Display) -> String {
     let mut base = format!("/{}/", E::NAME);
-    super::percent_encode_into(&id.to_string(), &mut base);
+    super::percent_encode_into(&id.to_string(), b"", &mut base);
     base
 }

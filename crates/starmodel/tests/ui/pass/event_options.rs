@@ -2,6 +2,7 @@
 //! plain methods living beside events in one `#[events]` impl.
 
 use starmodel::core::EventMethod;
+use starmodel::core::event::ElementPatchMode;
 use starmodel::prelude::*;
 
 #[derive(Entity, Clone, Default, Serialize, Deserialize)]
@@ -73,7 +74,7 @@ fn main() {
     assert_eq!(specs[0].method, EventMethod::Delete);
     assert_eq!(specs[1].method, EventMethod::Put);
     assert_eq!(specs[1].selector, Some("#list"));
-    assert_eq!(specs[1].mode, Some("append"));
+    assert_eq!(specs[1].mode, Some(ElementPatchMode::Append));
     assert_eq!(specs[2].method, EventMethod::Get);
     assert_eq!(specs[3].method, EventMethod::Post);
     assert_eq!(specs[3].params, ["amount"]);

@@ -1,0 +1,9 @@
+use starmodel::prelude::*;
+
+#[derive(Entity, Clone, Default, Serialize, Deserialize)]
+#[entity(store = "disk")]
+pub struct Counter {
+    pub count: i64,
+}
+
+fn main() {}
