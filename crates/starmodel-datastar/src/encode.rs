@@ -279,20 +279,28 @@ mod tests {
 
     #[test]
     fn splits_on_lf_cr_and_crlf() {
-        assert_eq!(multiline("a\nb"), "data: k a\ndata: k b\n");
-        assert_eq!(multiline("a\rb"), "data: k a\ndata: k b\n");
-        assert_eq!(multiline("a\r\nb"), "data: k a\ndata: k b\n");
-        assert_eq!(multiline("a\n\rb"), "data: k a\ndata: k \ndata: k b\n");
-        assert_eq!(multiline("a\r\n\r\nb"), "data: k a\ndata: k \ndata: k b\n");
+        for (input, expected) in [
+            ("a\nb", "data: k a\ndata: k b\n"),
+            ("a\rb", "data: k a\ndata: k b\n"),
+            ("a\r\nb", "data: k a\ndata: k b\n"),
+            ("a\n\rb", "data: k a\ndata: k \ndata: k b\n"),
+            ("a\r\n\r\nb", "data: k a\ndata: k \ndata: k b\n"),
+        ] {
+            assert_eq!(multiline(input), expected, "{input:?}");
+        }
     }
 
     #[test]
     fn keeps_single_line_and_edge_breaks() {
-        assert_eq!(multiline("plain"), "data: k plain\n");
-        assert_eq!(multiline(""), "data: k \n");
-        assert_eq!(multiline("a\n"), "data: k a\ndata: k \n");
-        assert_eq!(multiline("\r\na"), "data: k \ndata: k a\n");
-        assert_eq!(multiline("é\r\nü"), "data: k é\ndata: k ü\n");
+        for (input, expected) in [
+            ("plain", "data: k plain\n"),
+            ("", "data: k \n"),
+            ("a\n", "data: k a\ndata: k \n"),
+            ("\r\na", "data: k \ndata: k a\n"),
+            ("é\r\nü", "data: k é\ndata: k ü\n"),
+        ] {
+            assert_eq!(multiline(input), expected, "{input:?}");
+        }
     }
 
     #[test]

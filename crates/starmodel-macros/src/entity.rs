@@ -539,9 +539,13 @@ mod tests {
 
     #[test]
     fn names_become_snake_case() {
-        assert_eq!(snake_case("Counter"), "counter");
-        assert_eq!(snake_case("GlobalCounter"), "global_counter");
-        assert_eq!(snake_case("HTTPCounter2D"), "http_counter2_d");
-        assert_eq!(snake_case("TodoV2"), "todo_v2");
+        for (input, expected) in [
+            ("Counter", "counter"),
+            ("GlobalCounter", "global_counter"),
+            ("HTTPCounter2D", "http_counter2_d"),
+            ("TodoV2", "todo_v2"),
+        ] {
+            assert_eq!(snake_case(input), expected, "{input:?}");
+        }
     }
 }

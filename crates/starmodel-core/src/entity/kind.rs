@@ -429,10 +429,14 @@ mod tests {
 
     #[test]
     fn base_type_strips_option_paths_and_generics() {
-        assert_eq!(base_type("chrono::DateTime<chrono::Utc>"), "DateTime");
-        assert_eq!(base_type("Option<DateTime<Utc>>"), "DateTime");
-        assert_eq!(base_type("Option<chrono::NaiveDate>"), "NaiveDate");
-        assert_eq!(base_type("std::time::SystemTime"), "SystemTime");
+        for (input, expected) in [
+            ("chrono::DateTime<chrono::Utc>", "DateTime"),
+            ("Option<DateTime<Utc>>", "DateTime"),
+            ("Option<chrono::NaiveDate>", "NaiveDate"),
+            ("std::time::SystemTime", "SystemTime"),
+        ] {
+            assert_eq!(base_type(input), expected, "{input:?}");
+        }
     }
 
     #[test]
