@@ -26,7 +26,7 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
-use sea_query::{Value as SqlValue, Values};
+use sea_query::Value as SqlValue;
 use sea_query_binder::SqlxValues;
 use serde_json::Value;
 use sqlx::pool::PoolConnection;
@@ -38,9 +38,12 @@ use sqlx::{ConnectOptions, Connection, Row, Sqlite, SqliteConnection};
 use starmodel_core::store::UpdateFn;
 use starmodel_core::{EntityId, EntityKey, Mutation, Record, StoreError, UpdateOutcome};
 
-use super::{MAX_ATTEMPTS, gave_up};
+use super::row::{args, decode, get};
+use super::{Backend, MAX_ATTEMPTS, gave_up};
+use crate::Dialect;
 use crate::dialect::ColumnKind;
-use crate::error::{DbFailure, classify, store_error};
+use crate::error::{DbFailure, classify, import_error, store_error};
+use crate::query::Select;
 use crate::table::{TableInfo, version_value};
 use crate::value;
 
@@ -231,9 +234,103 @@ async fn checkpoints(writer: SqlitePool, events: Weak<EventWriter>) {
     }
 }
 
-impl SqlitePools {
-    /// Closes every connection.
-    pub(crate) async fn close(&self) {
+/// Column `i` of `row`, a `kind` column, as JSON; `None` is SQL `NULL`.
+fn cell(row: &SqliteRow, i: usize, kind: ColumnKind) -> Result<Option<Value>, StoreError> {
+    match kind {
+        ColumnKind::Integer => get::<_, i64>(row, i, Value::from),
+        ColumnKind::Float => get(row, i, value::float_json),
+        ColumnKind::Bool => get(row, i, Value::Bool),
+        ColumnKind::Text | ColumnKind::Uuid => get(row, i, Value::String),
+        ColumnKind::Timestamp => text(row, i)?.map(value::sqlite_timestamp_json).transpose(),
+        ColumnKind::Json => text(row, i)?.map(value::json_text).transpose(),
+    }
+}
+
+/// Column `i` of `row` as text borrowed from the row.
+fn text(row: &SqliteRow, i: usize) -> Result<Option<&str>, StoreError> {
+    row.try_get(i).map_err(store_error)
+}
+
+impl Backend for SqlitePools {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    async fn load(&self, table: &TableInfo, key: &EntityKey) -> Result<Option<Record>, StoreError> {
+        let row = sqlx::query_with(
+            &table.sql.select,
+            args(vec![table.key_value(key.id.as_str())?]),
+        )
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(store_error)?;
+        Ok(row
+            .map(|r| decode(&r, table, cell))
+            .transpose()?
+            .map(|(_, r)| r))
+    }
+
+    async fn update(
+        &self,
+        table: &TableInfo,
+        key: &EntityKey,
+        f: &mut UpdateFn<'_>,
+    ) -> Result<UpdateOutcome, StoreError> {
+        let id = key.id.as_str();
+        let key_value = table.key_value(id)?;
+        let mut conn = write_conn(self).await?;
+        let result = update_on(conn.get(), self, table, key, &key_value, f).await;
+        if let Err(StoreError::Unavailable(_)) = &result {
+            cache(self).clear();
+            conn.discard();
+        }
+        result
+    }
+
+    async fn list(&self, table: &TableInfo) -> Result<Vec<(EntityId, Record)>, StoreError> {
+        let rows = sqlx::query(&table.sql.select_all)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(store_error)?;
+        rows.iter().map(|r| decode(r, table, cell)).collect()
+    }
+
+    async fn select(
+        &self,
+        table: &TableInfo,
+        select: Select,
+    ) -> Result<Vec<(EntityId, Record)>, StoreError> {
+        let rows = sqlx::query_with(&select.sql, SqlxValues(select.values))
+            .fetch_all(&self.reader)
+            .await
+            .map_err(store_error)?;
+        rows.iter().map(|r| decode(r, table, cell)).collect()
+    }
+
+    async fn import(
+        &self,
+        table: &TableInfo,
+        key: &EntityKey,
+        record: &Record,
+    ) -> Result<(), StoreError> {
+        let params = table.insert_values(key.id.as_str(), &record.value, record.version)?;
+        let mut conn = write_conn(self).await?;
+        sqlx::query_with(&table.sql.upsert, args(params))
+            .execute(conn.get())
+            .await
+            .map_err(|e| import_error(e, table, key))?;
+        Ok(())
+    }
+
+    async fn execute(&self, sql: &str) -> Result<u64, StoreError> {
+        let done = sqlx::raw_sql(sql)
+            .execute(&self.writer)
+            .await
+            .map_err(store_error)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn close(&self) {
         if let Some(conn) = self.events.conn.lock().await.take() {
             conn.close().await.ok();
         }
@@ -242,86 +339,12 @@ impl SqlitePools {
     }
 }
 
-fn decode(row: &SqliteRow, table: &TableInfo) -> Result<(EntityId, Record), StoreError> {
-    let mut cells = Vec::with_capacity(table.columns.len());
-    for (i, column) in table.columns.iter().enumerate() {
-        let cell = match column.kind {
-            ColumnKind::Integer => row.try_get::<Option<i64>, _>(i).map(|v| v.map(Value::from)),
-            ColumnKind::Float => row
-                .try_get::<Option<f64>, _>(i)
-                .map(|v| v.map(value::float_json)),
-            ColumnKind::Bool => row
-                .try_get::<Option<bool>, _>(i)
-                .map(|v| v.map(Value::Bool)),
-            ColumnKind::Text | ColumnKind::Uuid => row
-                .try_get::<Option<String>, _>(i)
-                .map(|v| v.map(Value::String)),
-            ColumnKind::Timestamp => match row.try_get::<Option<&str>, _>(i) {
-                Ok(Some(text)) => Ok(Some(value::sqlite_timestamp_json(text)?)),
-                Ok(None) => Ok(None),
-                Err(e) => Err(e),
-            },
-            ColumnKind::Json => match row.try_get::<Option<&str>, _>(i) {
-                Ok(Some(text)) => Ok(Some(value::json_text(text)?)),
-                Ok(None) => Ok(None),
-                Err(e) => Err(e),
-            },
-        };
-        cells.push(cell.map_err(store_error)?.unwrap_or(Value::Null));
-    }
-    let version: i64 = row.try_get(table.columns.len()).map_err(store_error)?;
-    let id = table.id_of(&cells[table.key_index]);
-    Ok((
-        id,
-        Record {
-            version: u64::try_from(version).unwrap_or(0),
-            value: table.object(cells),
-        },
-    ))
-}
-
-fn args(values: Vec<SqlValue>) -> SqlxValues {
-    SqlxValues(Values(values))
-}
-
-pub(crate) async fn load(
-    pools: &SqlitePools,
-    table: &TableInfo,
-    key: &EntityKey,
-) -> Result<Option<Record>, StoreError> {
-    let row = sqlx::query_with(
-        &table.sql.select,
-        args(vec![table.key_value(key.id.as_str())?]),
-    )
-    .fetch_optional(&pools.reader)
-    .await
-    .map_err(store_error)?;
-    Ok(row.map(|r| decode(&r, table)).transpose()?.map(|(_, r)| r))
-}
-
 fn cache(pools: &SqlitePools) -> std::sync::MutexGuard<'_, RowCache> {
     pools
         .events
         .cache
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-}
-
-pub(crate) async fn update(
-    pools: &SqlitePools,
-    table: &TableInfo,
-    key: &EntityKey,
-    f: &mut UpdateFn<'_>,
-) -> Result<UpdateOutcome, StoreError> {
-    let id = key.id.as_str();
-    let key_value = table.key_value(id)?;
-    let mut conn = write_conn(pools).await?;
-    let result = update_on(conn.get(), pools, table, key, &key_value, f).await;
-    if let Err(StoreError::Unavailable(_)) = &result {
-        cache(pools).clear();
-        conn.discard();
-    }
-    result
 }
 
 async fn update_on(
@@ -434,7 +457,7 @@ async fn attempt(
         .await
         .map_err(fail)?;
     let current = match row {
-        Some(row) => Some(decode(&row, table).map_err(DbFailure::Fail)?.1),
+        Some(row) => Some(decode(&row, table, cell).map_err(DbFailure::Fail)?.1),
         None => None,
     };
     let (written, state): (Record, Option<ConnState>) = match (f(current.as_ref()), &current) {
@@ -485,53 +508,4 @@ async fn attempt(
         cache.keep(key, written.clone(), next);
     }
     Ok(Some(UpdateOutcome::Written(written)))
-}
-
-pub(crate) async fn list(
-    pools: &SqlitePools,
-    table: &TableInfo,
-) -> Result<Vec<(EntityId, Record)>, StoreError> {
-    let rows = sqlx::query(&table.sql.select_all)
-        .fetch_all(&pools.reader)
-        .await
-        .map_err(store_error)?;
-    rows.iter().map(|r| decode(r, table)).collect()
-}
-
-pub(crate) async fn select(
-    pools: &SqlitePools,
-    table: &TableInfo,
-    select: crate::query::Select,
-) -> Result<Vec<(EntityId, Record)>, StoreError> {
-    let rows = sqlx::query_with(&select.sql, SqlxValues(select.values))
-        .fetch_all(&pools.reader)
-        .await
-        .map_err(store_error)?;
-    rows.iter().map(|r| decode(r, table)).collect()
-}
-
-pub(crate) async fn import(
-    pools: &SqlitePools,
-    table: &TableInfo,
-    key: &EntityKey,
-    record: &Record,
-) -> Result<(), StoreError> {
-    let params = table.insert_values(key.id.as_str(), &record.value, record.version)?;
-    let mut conn = write_conn(pools).await?;
-    sqlx::query_with(&table.sql.upsert, args(params))
-        .execute(conn.get())
-        .await
-        .map_err(|e| match classify(e, table) {
-            DbFailure::Fail(e) => e,
-            other => StoreError::Unavailable(format!("import of `{key}`: {other:?}")),
-        })?;
-    Ok(())
-}
-
-pub(crate) async fn execute(pools: &SqlitePools, sql: &str) -> Result<u64, StoreError> {
-    let done = sqlx::raw_sql(sql)
-        .execute(&pools.writer)
-        .await
-        .map_err(store_error)?;
-    Ok(done.rows_affected())
 }
