@@ -11,6 +11,7 @@
 use std::sync::Arc;
 
 mod backends;
+pub mod migrate;
 
 use starmodel::prelude::*;
 use starmodel_core::{Dispatcher, EntityType, EventInput, NodeId, Registry, Store};
