@@ -63,7 +63,7 @@ macro_rules! row_locked_backend {
 
             use super::$cell as cell;
             use $crate::Dialect;
-            use $crate::backend::row::{args, decode};
+            use $crate::backend::row::{args, decode, fetch_all, fetch_optional};
             use $crate::backend::{Backend, MAX_ATTEMPTS, gave_up};
             use $crate::error::{DbFailure, classify, import_error, store_error};
             use $crate::query::Select;
@@ -79,17 +79,9 @@ macro_rules! row_locked_backend {
                     table: &TableInfo,
                     key: &EntityKey,
                 ) -> Result<Option<Record>, StoreError> {
-                    let row = sqlx::query_with(
-                        &table.sql.select,
-                        args(vec![table.key_value(key.id.as_str())?]),
-                    )
-                    .fetch_optional(self)
-                    .await
-                    .map_err(store_error)?;
-                    Ok(row
-                        .map(|r| decode(&r, table, cell))
-                        .transpose()?
-                        .map(|(_, r)| r))
+                    let key_value = table.key_value(key.id.as_str())?;
+                    let query = sqlx::query_with(&table.sql.select, args(vec![key_value]));
+                    fetch_optional(self, query, table, cell).await
                 }
 
                 async fn update(
@@ -126,11 +118,8 @@ macro_rules! row_locked_backend {
                     &self,
                     table: &TableInfo,
                 ) -> Result<Vec<(EntityId, Record)>, StoreError> {
-                    let rows = sqlx::query(&table.sql.select_all)
-                        .fetch_all(self)
-                        .await
-                        .map_err(store_error)?;
-                    rows.iter().map(|r| decode(r, table, cell)).collect()
+                    let query = sqlx::query(&table.sql.select_all);
+                    fetch_all(self, query, table, cell).await
                 }
 
                 async fn select(
@@ -138,11 +127,8 @@ macro_rules! row_locked_backend {
                     table: &TableInfo,
                     select: Select,
                 ) -> Result<Vec<(EntityId, Record)>, StoreError> {
-                    let rows = sqlx::query_with(&select.sql, SqlxValues(select.values))
-                        .fetch_all(self)
-                        .await
-                        .map_err(store_error)?;
-                    rows.iter().map(|r| decode(r, table, cell)).collect()
+                    let query = sqlx::query_with(&select.sql, SqlxValues(select.values));
+                    fetch_all(self, query, table, cell).await
                 }
 
                 async fn import(
@@ -173,6 +159,20 @@ macro_rules! row_locked_backend {
                 }
             }
 
+            /// Runs the write `sql` with `params` in the round's transaction.
+            async fn write(
+                conn: &mut $connection,
+                table: &TableInfo,
+                sql: &str,
+                params: Vec<SqlValue>,
+            ) -> Result<(), DbFailure> {
+                sqlx::query_with(sql, args(params))
+                    .execute(conn)
+                    .await
+                    .map_err(|e| classify(e, table))?;
+                Ok(())
+            }
+
             /// One round: lock the row, run the event, write what it decided.
             async fn attempt(
                 conn: &mut $connection,
@@ -195,20 +195,14 @@ macro_rules! row_locked_backend {
                     (Mutation::Keep, _) => return Ok(UpdateOutcome::Unchanged(current)),
                     (Mutation::Delete, None) => return Ok(UpdateOutcome::Deleted),
                     (Mutation::Delete, Some(_)) => {
-                        sqlx::query_with(&table.sql.delete, args(vec![key_value.clone()]))
-                            .execute(&mut *conn)
-                            .await
-                            .map_err(fail)?;
+                        write(conn, table, &table.sql.delete, vec![key_value.clone()]).await?;
                         return Ok(UpdateOutcome::Deleted);
                     }
                     (Mutation::Put(value), None) => {
                         let params = table
                             .insert_values(id, &value, 1)
                             .map_err(DbFailure::Fail)?;
-                        sqlx::query_with(&table.sql.insert, args(params))
-                            .execute(&mut *conn)
-                            .await
-                            .map_err(fail)?;
+                        write(conn, table, &table.sql.insert, params).await?;
                         Record { version: 1, value }
                     }
                     (Mutation::Put(value), Some(old)) => {
@@ -216,10 +210,7 @@ macro_rules! row_locked_backend {
                         let params = table
                             .update_values(id, &value, version)
                             .map_err(DbFailure::Fail)?;
-                        sqlx::query_with(&table.sql.update, args(params))
-                            .execute(&mut *conn)
-                            .await
-                            .map_err(fail)?;
+                        write(conn, table, &table.sql.update, params).await?;
                         Record { version, value }
                     }
                 };

@@ -4,7 +4,8 @@
 use sea_query::{Value as SqlValue, Values};
 use sea_query_binder::SqlxValues;
 use serde_json::Value;
-use sqlx::{ColumnIndex, Decode, Row, Type};
+use sqlx::query::Query;
+use sqlx::{ColumnIndex, Database, Decode, Executor, IntoArguments, Row, Type};
 use starmodel_core::{EntityId, Record, StoreError};
 
 use crate::dialect::ColumnKind;
@@ -43,6 +44,45 @@ where
             value: table.object(cells),
         },
     ))
+}
+
+/// The rows of `table` that `query` selects through `executor`.
+pub(crate) async fn fetch_all<'q, E, DB, A>(
+    executor: E,
+    query: Query<'q, DB, A>,
+    table: &TableInfo,
+    cell: Cell<DB::Row>,
+) -> Result<Vec<(EntityId, Record)>, StoreError>
+where
+    DB: Database,
+    A: IntoArguments<'q, DB> + 'q,
+    for<'c> E: Executor<'c, Database = DB> + 'q,
+    usize: ColumnIndex<DB::Row>,
+    i64: Type<DB> + for<'r> Decode<'r, DB>,
+{
+    let rows = query.fetch_all(executor).await.map_err(store_error)?;
+    rows.iter().map(|r| decode(r, table, cell)).collect()
+}
+
+/// The record of `table` that `query` selects through `executor`, if there is one.
+pub(crate) async fn fetch_optional<'q, E, DB, A>(
+    executor: E,
+    query: Query<'q, DB, A>,
+    table: &TableInfo,
+    cell: Cell<DB::Row>,
+) -> Result<Option<Record>, StoreError>
+where
+    DB: Database,
+    A: IntoArguments<'q, DB> + 'q,
+    for<'c> E: Executor<'c, Database = DB> + 'q,
+    usize: ColumnIndex<DB::Row>,
+    i64: Type<DB> + for<'r> Decode<'r, DB>,
+{
+    let row = query.fetch_optional(executor).await.map_err(store_error)?;
+    Ok(row
+        .map(|r| decode(&r, table, cell))
+        .transpose()?
+        .map(|(_, r)| r))
 }
 
 /// Column `i` of `row`, a `T` or SQL `NULL`, as JSON.

@@ -38,7 +38,7 @@ use sqlx::{ConnectOptions, Connection, Row, Sqlite, SqliteConnection};
 use starmodel_core::store::UpdateFn;
 use starmodel_core::{EntityId, EntityKey, Mutation, Record, StoreError, UpdateOutcome};
 
-use super::row::{args, decode, get};
+use super::row::{args, decode, fetch_all, fetch_optional, get};
 use super::{Backend, MAX_ATTEMPTS, gave_up};
 use crate::Dialect;
 use crate::dialect::ColumnKind;
@@ -257,17 +257,9 @@ impl Backend for SqlitePools {
     }
 
     async fn load(&self, table: &TableInfo, key: &EntityKey) -> Result<Option<Record>, StoreError> {
-        let row = sqlx::query_with(
-            &table.sql.select,
-            args(vec![table.key_value(key.id.as_str())?]),
-        )
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(store_error)?;
-        Ok(row
-            .map(|r| decode(&r, table, cell))
-            .transpose()?
-            .map(|(_, r)| r))
+        let key_value = table.key_value(key.id.as_str())?;
+        let query = sqlx::query_with(&table.sql.select, args(vec![key_value]));
+        fetch_optional(&self.reader, query, table, cell).await
     }
 
     async fn update(
@@ -288,11 +280,8 @@ impl Backend for SqlitePools {
     }
 
     async fn list(&self, table: &TableInfo) -> Result<Vec<(EntityId, Record)>, StoreError> {
-        let rows = sqlx::query(&table.sql.select_all)
-            .fetch_all(&self.reader)
-            .await
-            .map_err(store_error)?;
-        rows.iter().map(|r| decode(r, table, cell)).collect()
+        let query = sqlx::query(&table.sql.select_all);
+        fetch_all(&self.reader, query, table, cell).await
     }
 
     async fn select(
@@ -300,11 +289,8 @@ impl Backend for SqlitePools {
         table: &TableInfo,
         select: Select,
     ) -> Result<Vec<(EntityId, Record)>, StoreError> {
-        let rows = sqlx::query_with(&select.sql, SqlxValues(select.values))
-            .fetch_all(&self.reader)
-            .await
-            .map_err(store_error)?;
-        rows.iter().map(|r| decode(r, table, cell)).collect()
+        let query = sqlx::query_with(&select.sql, SqlxValues(select.values));
+        fetch_all(&self.reader, query, table, cell).await
     }
 
     async fn import(
@@ -407,11 +393,7 @@ async fn cached_attempt(
         Mutation::Delete => {
             let mut params = vec![key_value.clone(), version_value(record.version)];
             params.extend(guard);
-            let done = sqlx::query_with(&table.sql.sqlite.delete_if_state, args(params))
-                .execute(&mut *conn)
-                .await
-                .map_err(fail)?;
-            if done.rows_affected() == 0 {
+            if !wrote(conn, table, &table.sql.sqlite.delete_if_state, params).await? {
                 return Ok(None);
             }
             cache(pools).advance(state);
@@ -424,11 +406,7 @@ async fn cached_attempt(
                 .map_err(DbFailure::Fail)?;
             params.push(version_value(record.version));
             params.extend(guard);
-            let done = sqlx::query_with(&table.sql.sqlite.update_if_state, args(params))
-                .execute(&mut *conn)
-                .await
-                .map_err(fail)?;
-            if done.rows_affected() == 0 {
+            if !wrote(conn, table, &table.sql.sqlite.update_if_state, params).await? {
                 return Ok(None);
             }
             Record { version, value }
@@ -438,6 +416,21 @@ async fn cached_attempt(
     let next = cache.advance(state);
     cache.keep(key, written.clone(), next);
     Ok(Some(UpdateOutcome::Written(written)))
+}
+
+/// Runs the guarded write `sql`; whether it changed the row (it did not when the
+/// row moved on since it was read).
+async fn wrote(
+    conn: &mut SqliteConnection,
+    table: &TableInfo,
+    sql: &str,
+    params: Vec<SqlValue>,
+) -> Result<bool, DbFailure> {
+    let done = sqlx::query_with(sql, args(params))
+        .execute(conn)
+        .await
+        .map_err(|e| classify(e, table))?;
+    Ok(done.rows_affected() > 0)
 }
 
 /// One read-decide-write round; `Ok(None)` when another process changed the row
@@ -465,11 +458,7 @@ async fn attempt(
         (Mutation::Delete, None) => return Ok(Some(UpdateOutcome::Deleted)),
         (Mutation::Delete, Some(old)) => {
             let params = vec![key_value.clone(), version_value(old.version)];
-            let done = sqlx::query_with(&table.sql.delete_if_version, args(params))
-                .execute(&mut *conn)
-                .await
-                .map_err(fail)?;
-            if done.rows_affected() == 0 {
+            if !wrote(conn, table, &table.sql.delete_if_version, params).await? {
                 // Written by someone else since it was read: start over.
                 return Ok(None);
             }
