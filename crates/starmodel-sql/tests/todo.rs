@@ -8,9 +8,9 @@ mod support;
 use serde_json::json;
 use starmodel_core::store::query::apply;
 use starmodel_core::{
-    DispatchError, EntityId, EntityKey, Filter, FilterOp, ListQuery, Sort, Store, StoreError,
+    DispatchError, EntityKey, Filter, FilterOp, ListQuery, Sort, Store, StoreError,
 };
-use support::{Backend, Todo, Visits, dispatcher, entity, fresh, input};
+use support::{Backend, Todo, Visits, dispatcher, entity, fresh, send, stored};
 
 on_every_backend!(
     todo_is_created_toggled_renamed_and_deleted,
@@ -18,24 +18,20 @@ on_every_backend!(
     session_entity_is_kept_under_its_session_id,
 );
 
-fn id(s: &str) -> EntityId {
-    EntityId::new(s)
-}
-
 async fn todo_is_created_toggled_renamed_and_deleted(backend: Backend) {
     let Some(db) = fresh(backend).await else {
         return;
     };
     let d = dispatcher(vec![entity::<Todo>(&db).await]);
-    let created = d
-        .dispatch(
-            "todo",
-            "add",
-            id("ignored"),
-            &input("todo", &[("id", "a"), ("title", "Buy milk")]),
-        )
-        .await
-        .unwrap();
+    let created = send(
+        &d,
+        "todo",
+        "add",
+        "ignored",
+        &[("id", "a"), ("title", "Buy milk")],
+    )
+    .await
+    .unwrap();
     assert_eq!(created.key, EntityKey::new("todo", "a"));
     let record = created.record.unwrap();
     assert_eq!(record.version, 1);
@@ -44,25 +40,12 @@ async fn todo_is_created_toggled_renamed_and_deleted(backend: Backend) {
         json!({"id": "a", "title": "Buy milk", "done": false})
     );
 
-    let toggled = d
-        .dispatch("todo", "toggle", id("a"), &input("todo", &[]))
-        .await
-        .unwrap();
+    let toggled = send(&d, "todo", "toggle", "a", &[]).await.unwrap();
     assert_eq!(toggled.record.unwrap().version, 2);
-    d.dispatch(
-        "todo",
-        "rename",
-        id("a"),
-        &input("todo", &[("title", "Buy oat milk")]),
-    )
-    .await
-    .unwrap();
-    let loaded = db
-        .store
-        .load(&EntityKey::new("todo", "a"))
+    send(&d, "todo", "rename", "a", &[("title", "Buy oat milk")])
         .await
-        .unwrap()
         .unwrap();
+    let loaded = stored(&*db.store, "todo", "a").await;
     assert_eq!(loaded.version, 3);
     assert_eq!(
         loaded.value,
@@ -71,19 +54,13 @@ async fn todo_is_created_toggled_renamed_and_deleted(backend: Backend) {
     let todo: Todo = serde_json::from_value(loaded.value).unwrap();
     assert!(todo.done);
 
-    let removed = d
-        .dispatch("todo", "remove", id("a"), &input("todo", &[]))
-        .await
-        .unwrap();
+    let removed = send(&d, "todo", "remove", "a", &[]).await.unwrap();
     assert!(removed.record.is_none());
     assert_eq!(
         db.store.load(&EntityKey::new("todo", "a")).await.unwrap(),
         None
     );
-    let gone = d
-        .dispatch("todo", "toggle", id("a"), &input("todo", &[]))
-        .await
-        .unwrap_err();
+    let gone = send(&d, "todo", "toggle", "a", &[]).await.unwrap_err();
     assert!(matches!(gone, DispatchError::NotFound { .. }), "{gone}");
     assert!(db.store.list("todo").await.unwrap().is_empty());
 }
@@ -102,19 +79,12 @@ async fn todo_query_filters_sorts_and_pages_like_memory(backend: Backend) {
         ("t6", "answer mail"),
     ];
     for (i, title) in titles {
-        d.dispatch(
-            "todo",
-            "add",
-            id(i),
-            &input("todo", &[("id", i), ("title", title)]),
-        )
-        .await
-        .unwrap();
-    }
-    for done in ["t2", "t3", "t5"] {
-        d.dispatch("todo", "toggle", id(done), &input("todo", &[]))
+        send(&d, "todo", "add", i, &[("id", i), ("title", title)])
             .await
             .unwrap();
+    }
+    for done in ["t2", "t3", "t5"] {
+        send(&d, "todo", "toggle", done, &[]).await.unwrap();
     }
     let open = ListQuery {
         filters: vec![Filter {
@@ -213,16 +183,9 @@ async fn session_entity_is_kept_under_its_session_id(backend: Backend) {
     };
     let d = dispatcher(vec![entity::<Visits>(&db).await]);
     for session in ["s1", "s1", "s2"] {
-        d.dispatch("visits", "visit", id(session), &input("visits", &[]))
-            .await
-            .unwrap();
+        send(&d, "visits", "visit", session, &[]).await.unwrap();
     }
-    let s1 = db
-        .store
-        .load(&EntityKey::new("visits", "s1"))
-        .await
-        .unwrap()
-        .unwrap();
+    let s1 = stored(&*db.store, "visits", "s1").await;
     assert_eq!((s1.version, s1.value.clone()), (2, json!({"count": 2})));
     let listed = db.store.list("visits").await.unwrap();
     let listed: Vec<_> = listed
