@@ -10,11 +10,13 @@ use std::sync::Arc;
 
 use serde_json::json;
 use starmodel_core::{
-    DispatchError, EntityId, EntityKey, FilterOp, ListQuery, Record, Sort, Store, StoreError,
+    DispatchError, Dispatcher, EntityId, EntityKey, EventOutcome, FilterOp, ListQuery, Record,
+    Sort, Store, StoreError,
 };
 use starmodel_sql::SqlStore;
 use support::{
-    Account, Backend, Order, Tally, Todo, concurrently, dispatcher, entity, fresh, send, stored,
+    Account, Backend, Order, Tally, Todo, concurrently, dispatcher, entity, filter, fresh, send,
+    stored,
 };
 
 on_every_backend!(
@@ -151,34 +153,10 @@ async fn taken_unique_value_is_a_conflict_naming_the_field(backend: Backend) {
         return;
     };
     let d = dispatcher(vec![entity::<Account>(&db).await]);
-    send(
-        &d,
-        "account",
-        "signup",
-        "a",
-        &[("id", "a"), ("email", "ann@x.io")],
-    )
-    .await
-    .unwrap();
-    send(
-        &d,
-        "account",
-        "signup",
-        "b",
-        &[("id", "b"), ("email", "bob@x.io")],
-    )
-    .await
-    .unwrap();
+    signup(&d, "a", "ann@x.io").await.unwrap();
+    signup(&d, "b", "bob@x.io").await.unwrap();
 
-    let taken = send(
-        &d,
-        "account",
-        "signup",
-        "c",
-        &[("id", "c"), ("email", "ann@x.io")],
-    )
-    .await
-    .unwrap_err();
+    let taken = signup(&d, "c", "ann@x.io").await.unwrap_err();
     assert_eq!(taken.status(), 409);
     assert_eq!(taken.to_string(), "email is taken");
 
@@ -194,28 +172,16 @@ async fn taken_unique_value_is_a_conflict_naming_the_field(backend: Backend) {
     );
     assert_eq!(db.store.load(&b).await.unwrap(), Some(before));
 
-    let same_id = send(
-        &d,
-        "account",
-        "signup",
-        "a",
-        &[("id", "a"), ("email", "new@x.io")],
-    )
-    .await
-    .unwrap_err();
+    let same_id = signup(&d, "a", "new@x.io").await.unwrap_err();
     assert_eq!(same_id.status(), 409, "{same_id}");
     assert_eq!(db.store.list("account").await.unwrap().len(), 2);
 
     // Unique text compares byte by byte, as in memory: other case, other value.
-    send(
-        &d,
-        "account",
-        "signup",
-        "d",
-        &[("id", "d"), ("email", "ANN@x.io")],
-    )
-    .await
-    .unwrap();
+    signup(&d, "d", "ANN@x.io").await.unwrap();
+}
+
+async fn signup(d: &Dispatcher, id: &str, email: &str) -> Result<EventOutcome, DispatchError> {
+    send(d, "account", "signup", id, &[("id", id), ("email", email)]).await
 }
 
 async fn reserved_words_work_as_entity_and_field_names(backend: Backend) {
@@ -250,11 +216,7 @@ async fn reserved_words_work_as_entity_and_field_names(backend: Backend) {
         .query(
             "order",
             &ListQuery {
-                filters: vec![starmodel_core::Filter {
-                    field: "group".into(),
-                    op: FilterOp::Ge,
-                    value: json!(2),
-                }],
+                filters: vec![filter("group", FilterOp::Ge, json!(2))],
                 sort: Some(Sort {
                     field: "from".into(),
                     descending: true,

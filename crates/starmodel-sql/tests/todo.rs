@@ -7,10 +7,8 @@ mod support;
 
 use serde_json::json;
 use starmodel_core::store::query::apply;
-use starmodel_core::{
-    DispatchError, EntityKey, Filter, FilterOp, ListQuery, Sort, Store, StoreError,
-};
-use support::{Backend, Todo, Visits, dispatcher, entity, fresh, send, stored};
+use starmodel_core::{DispatchError, EntityKey, FilterOp, ListQuery, Sort, Store, StoreError};
+use support::{Backend, Todo, Visits, dispatcher, entity, filter, filtered, fresh, send, stored};
 
 on_every_backend!(
     todo_is_created_toggled_renamed_and_deleted,
@@ -87,11 +85,7 @@ async fn todo_query_filters_sorts_and_pages_like_memory(backend: Backend) {
         send(&d, "todo", "toggle", done, &[]).await.unwrap();
     }
     let open = ListQuery {
-        filters: vec![Filter {
-            field: "done".into(),
-            op: FilterOp::Eq,
-            value: json!(false),
-        }],
+        filters: vec![filter("done", FilterOp::Eq, json!(false))],
         sort: Some(Sort {
             field: "title".into(),
             descending: true,
@@ -134,20 +128,12 @@ async fn todo_query_filters_sorts_and_pages_like_memory(backend: Backend) {
             ..ListQuery::default()
         },
         ListQuery {
-            filters: vec![Filter {
-                field: "title".into(),
-                op: FilterOp::Ge,
-                value: json!("answer mail"),
-            }],
+            filters: vec![filter("title", FilterOp::Ge, json!("answer mail"))],
             offset: 1,
             ..ListQuery::default()
         },
         ListQuery {
-            filters: vec![Filter {
-                field: "id".into(),
-                op: FilterOp::Ne,
-                value: json!("t3"),
-            }],
+            filters: vec![filter("id", FilterOp::Ne, json!("t3"))],
             limit: Some(3),
             offset: 2,
             ..ListQuery::default()
@@ -160,17 +146,7 @@ async fn todo_query_filters_sorts_and_pages_like_memory(backend: Backend) {
 
     let bad = db
         .store
-        .query(
-            "todo",
-            &ListQuery {
-                filters: vec![Filter {
-                    field: "done".into(),
-                    op: FilterOp::Eq,
-                    value: json!("yes"),
-                }],
-                ..ListQuery::default()
-            },
-        )
+        .query("todo", &filtered("done", FilterOp::Eq, json!("yes")))
         .await
         .unwrap_err();
     assert!(matches!(bad, StoreError::BadQuery(_)), "{bad}");

@@ -16,8 +16,8 @@ pub mod migrate;
 
 use starmodel::prelude::*;
 use starmodel_core::{
-    DispatchError, Dispatcher, EntityId, EntityKey, EntityType, EventInput, EventOutcome, NodeId,
-    Record, Registry, Store,
+    DispatchError, Dispatcher, EntityId, EntityKey, EntityType, EventInput, EventOutcome, Filter,
+    FilterOp, ListQuery, NodeId, Record, Registry, Store,
 };
 use starmodel_sql::SqlStore;
 use starmodel_sql::testing::TempDatabase;
@@ -118,6 +118,23 @@ where
         results.push(task.await.unwrap());
     }
     results
+}
+
+/// The filter `field op value`.
+pub fn filter(field: &str, op: FilterOp, value: serde_json::Value) -> Filter {
+    Filter {
+        field: field.into(),
+        op,
+        value,
+    }
+}
+
+/// A query of the one filter `field op value`, unsorted and unpaged.
+pub fn filtered(field: &str, op: FilterOp, value: serde_json::Value) -> ListQuery {
+    ListQuery {
+        filters: vec![filter(field, op, value)],
+        ..ListQuery::default()
+    }
 }
 
 /// Event parameters, as a query string would carry them.
