@@ -271,7 +271,13 @@ impl Backend for SqlitePools {
         let id = key.id.as_str();
         let key_value = table.key_value(id)?;
         let mut conn = write_conn(self).await?;
-        let result = update_on(conn.get(), self, table, key, &key_value, f).await;
+        let target = Target {
+            pools: self,
+            table,
+            key,
+            key_value: &key_value,
+        };
+        let result = update_on(conn.get(), target, f).await;
         if let Err(StoreError::Unavailable(_)) = &result {
             cache(self).clear();
             conn.discard();
@@ -333,24 +339,31 @@ fn cache(pools: &SqlitePools) -> std::sync::MutexGuard<'_, RowCache> {
         .unwrap_or_else(PoisonError::into_inner)
 }
 
+/// The row one update works on, and the store's pools.
+#[derive(Clone, Copy)]
+struct Target<'a> {
+    pools: &'a SqlitePools,
+    table: &'a TableInfo,
+    key: &'a EntityKey,
+    key_value: &'a SqlValue,
+}
+
 async fn update_on(
     conn: &mut SqliteConnection,
-    pools: &SqlitePools,
-    table: &TableInfo,
-    key: &EntityKey,
-    key_value: &SqlValue,
+    target: Target<'_>,
     f: &mut UpdateFn<'_>,
 ) -> Result<UpdateOutcome, StoreError> {
+    let Target { pools, key, .. } = target;
     let cached = cache(pools).take(key);
     if let Some((record, state)) = cached {
-        match cached_attempt(conn, pools, table, key, key_value, record, state, f).await {
+        match cached_attempt(conn, target, record, state, f).await {
             Ok(Some(outcome)) => return Ok(outcome),
             Ok(None) | Err(DbFailure::KeyTaken | DbFailure::Retry) => cache(pools).clear(),
             Err(DbFailure::Fail(e)) => return Err(e),
         }
     }
     for _ in 0..MAX_ATTEMPTS {
-        match attempt(conn, pools, table, key, key_value, f).await {
+        match attempt(conn, target, f).await {
             Ok(Some(outcome)) => return Ok(outcome),
             Ok(None) | Err(DbFailure::KeyTaken | DbFailure::Retry) => {}
             Err(DbFailure::Fail(e)) => return Err(e),
@@ -361,17 +374,19 @@ async fn update_on(
 
 /// The write of a cached row: no read, one guarded statement. `Ok(None)` when
 /// the guard failed (something else wrote since) and the caller must start over.
-#[allow(clippy::too_many_arguments)]
 async fn cached_attempt(
     conn: &mut SqliteConnection,
-    pools: &SqlitePools,
-    table: &TableInfo,
-    key: &EntityKey,
-    key_value: &SqlValue,
+    target: Target<'_>,
     record: Record,
     state: ConnState,
     f: &mut UpdateFn<'_>,
 ) -> Result<Option<UpdateOutcome>, DbFailure> {
+    let Target {
+        pools,
+        table,
+        key,
+        key_value,
+    } = target;
     let fail = |e| classify(e, table);
     let guard = [
         SqlValue::BigInt(Some(state.0)),
@@ -437,12 +452,15 @@ async fn wrote(
 /// in between.
 async fn attempt(
     conn: &mut SqliteConnection,
-    pools: &SqlitePools,
-    table: &TableInfo,
-    key: &EntityKey,
-    key_value: &SqlValue,
+    target: Target<'_>,
     f: &mut UpdateFn<'_>,
 ) -> Result<Option<UpdateOutcome>, DbFailure> {
+    let Target {
+        pools,
+        table,
+        key,
+        key_value,
+    } = target;
     let fail = |e| classify(e, table);
     let id = key.id.as_str();
     let row = sqlx::query_with(&table.sql.select, args(vec![key_value.clone()]))
