@@ -3,7 +3,7 @@
 //!
 //! [`copy`] reads the source one page at a time, writes each instance to the target
 //! with [`Store::import`] (value and version exactly as read), and then compares
-//! the [`checksum`] of both sides. It is idempotent (an instance the target already
+//! the [`checksum`](fn@checksum) of both sides. It is idempotent (an instance the target already
 //! holds with the same value and version is not written again) and safe to rerun
 //! after an interruption: the rerun skips what was copied and writes the rest.
 //! Instances the target holds but the source has not are only deleted when asked
