@@ -356,14 +356,14 @@ async fn update_on(
     let Target { pools, key, .. } = target;
     let cached = cache(pools).take(key);
     if let Some((record, state)) = cached {
-        match cached_attempt(conn, target, record, state, f).await {
+        match target.cached_attempt(conn, record, state, f).await {
             Ok(Some(outcome)) => return Ok(outcome),
             Ok(None) | Err(DbFailure::KeyTaken | DbFailure::Retry) => cache(pools).clear(),
             Err(DbFailure::Fail(e)) => return Err(e),
         }
     }
     for _ in 0..MAX_ATTEMPTS {
-        match attempt(conn, target, f).await {
+        match target.attempt(conn, f).await {
             Ok(Some(outcome)) => return Ok(outcome),
             Ok(None) | Err(DbFailure::KeyTaken | DbFailure::Retry) => {}
             Err(DbFailure::Fail(e)) => return Err(e),
@@ -372,147 +372,169 @@ async fn update_on(
     Err(gave_up(key))
 }
 
-/// The write of a cached row: no read, one guarded statement. `Ok(None)` when
-/// the guard failed (something else wrote since) and the caller must start over.
-async fn cached_attempt(
-    conn: &mut SqliteConnection,
-    target: Target<'_>,
-    record: Record,
-    state: ConnState,
-    f: &mut UpdateFn<'_>,
-) -> Result<Option<UpdateOutcome>, DbFailure> {
-    let Target {
-        pools,
-        table,
-        key,
-        key_value,
-    } = target;
-    let fail = |e| classify(e, table);
-    let guard = [
-        SqlValue::BigInt(Some(state.0)),
-        SqlValue::BigInt(Some(state.1)),
-    ];
-    let written = match f(Some(&record)) {
-        Mutation::Keep => {
-            // Nothing to write, but the record handed out must be current.
-            let now: ConnState = sqlx::query_as(&table.sql.sqlite.state)
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(fail)?;
-            if now != state {
-                return Ok(None);
-            }
-            cache(pools).keep(key, record.clone(), state);
-            return Ok(Some(UpdateOutcome::Unchanged(Some(record))));
-        }
-        Mutation::Delete => {
-            let mut params = vec![key_value.clone(), version_value(record.version)];
-            params.extend(guard);
-            if !wrote(conn, table, &table.sql.sqlite.delete_if_state, params).await? {
-                return Ok(None);
-            }
-            cache(pools).advance(state);
-            return Ok(Some(UpdateOutcome::Deleted));
-        }
-        Mutation::Put(value) => {
-            let version = record.version + 1;
-            let mut params = table
-                .update_values(key.id.as_str(), &value, version)
-                .map_err(DbFailure::Fail)?;
-            params.push(version_value(record.version));
-            params.extend(guard);
-            if !wrote(conn, table, &table.sql.sqlite.update_if_state, params).await? {
-                return Ok(None);
-            }
-            Record { version, value }
-        }
-    };
-    let mut cache = cache(pools);
-    let next = cache.advance(state);
-    cache.keep(key, written.clone(), next);
-    Ok(Some(UpdateOutcome::Written(written)))
-}
-
-/// Runs the guarded write `sql`; whether it changed the row (it did not when the
-/// row moved on since it was read).
-async fn wrote(
-    conn: &mut SqliteConnection,
-    table: &TableInfo,
-    sql: &str,
-    params: Vec<SqlValue>,
-) -> Result<bool, DbFailure> {
-    let done = sqlx::query_with(sql, args(params))
-        .execute(conn)
-        .await
-        .map_err(|e| classify(e, table))?;
-    Ok(done.rows_affected() > 0)
-}
-
-/// One read-decide-write round; `Ok(None)` when another process changed the row
-/// in between.
-async fn attempt(
-    conn: &mut SqliteConnection,
-    target: Target<'_>,
-    f: &mut UpdateFn<'_>,
-) -> Result<Option<UpdateOutcome>, DbFailure> {
-    let Target {
-        pools,
-        table,
-        key,
-        key_value,
-    } = target;
-    let fail = |e| classify(e, table);
-    let id = key.id.as_str();
-    let row = sqlx::query_with(&table.sql.select, args(vec![key_value.clone()]))
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(fail)?;
-    let current = match row {
-        Some(row) => Some(decode(&row, table, cell).map_err(DbFailure::Fail)?.1),
-        None => None,
-    };
-    let (written, state): (Record, Option<ConnState>) = match (f(current.as_ref()), &current) {
-        (Mutation::Keep, _) => return Ok(Some(UpdateOutcome::Unchanged(current))),
-        (Mutation::Delete, None) => return Ok(Some(UpdateOutcome::Deleted)),
-        (Mutation::Delete, Some(old)) => {
-            let params = vec![key_value.clone(), version_value(old.version)];
-            if !wrote(conn, table, &table.sql.delete_if_version, params).await? {
-                // Written by someone else since it was read: start over.
-                return Ok(None);
-            }
-            return Ok(Some(UpdateOutcome::Deleted));
-        }
-        (Mutation::Put(value), None) => {
-            let params = table
-                .insert_values(id, &value, 1)
-                .map_err(DbFailure::Fail)?;
-            let state = sqlx::query_as_with(&table.sql.sqlite.insert_returning_state, args(params))
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(fail)?;
-            (Record { version: 1, value }, state)
-        }
-        (Mutation::Put(value), Some(old)) => {
-            let version = old.version + 1;
-            let mut params = table
-                .update_values(id, &value, version)
-                .map_err(DbFailure::Fail)?;
-            params.push(version_value(old.version));
-            let state = sqlx::query_as_with(&table.sql.sqlite.update_returning_state, args(params))
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(fail)?;
-            if state.is_none() {
-                return Ok(None);
-            }
-            (Record { version, value }, state)
-        }
-    };
-    if let Some(state) = state {
-        // The state reported is the one before this write, which changed one row.
-        let mut cache = cache(pools);
-        let next = cache.advance(state);
-        cache.keep(key, written.clone(), next);
+impl Target<'_> {
+    /// Runs the write `sql`, which returns the connection's state from before it,
+    /// or no row when it changed nothing.
+    async fn write_returning_state(
+        self,
+        conn: &mut SqliteConnection,
+        sql: &str,
+        params: Vec<SqlValue>,
+    ) -> Result<Option<ConnState>, DbFailure> {
+        sqlx::query_as_with(sql, args(params))
+            .fetch_optional(conn)
+            .await
+            .map_err(|e| classify(e, self.table))
     }
-    Ok(Some(UpdateOutcome::Written(written)))
+
+    /// Runs the guarded write `sql`; whether it changed the row (it did not when the
+    /// row moved on since it was read).
+    async fn wrote(
+        self,
+        conn: &mut SqliteConnection,
+        sql: &str,
+        params: Vec<SqlValue>,
+    ) -> Result<bool, DbFailure> {
+        let done = sqlx::query_with(sql, args(params))
+            .execute(conn)
+            .await
+            .map_err(|e| classify(e, self.table))?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// The write of a cached row: no read, one guarded statement. `Ok(None)` when
+    /// the guard failed (something else wrote since) and the caller must start over.
+    async fn cached_attempt(
+        self,
+        conn: &mut SqliteConnection,
+        record: Record,
+        state: ConnState,
+        f: &mut UpdateFn<'_>,
+    ) -> Result<Option<UpdateOutcome>, DbFailure> {
+        let fail = |e| classify(e, self.table);
+        let guard = [
+            SqlValue::BigInt(Some(state.0)),
+            SqlValue::BigInt(Some(state.1)),
+        ];
+        let written = match f(Some(&record)) {
+            Mutation::Keep => {
+                // Nothing to write, but the record handed out must be current.
+                let now: ConnState = sqlx::query_as(&self.table.sql.sqlite.state)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(fail)?;
+                if now != state {
+                    return Ok(None);
+                }
+                cache(self.pools).keep(self.key, record.clone(), state);
+                return Ok(Some(UpdateOutcome::Unchanged(Some(record))));
+            }
+            Mutation::Delete => {
+                let mut params = vec![self.key_value.clone(), version_value(record.version)];
+                params.extend(guard);
+                if !self
+                    .wrote(conn, &self.table.sql.sqlite.delete_if_state, params)
+                    .await?
+                {
+                    return Ok(None);
+                }
+                cache(self.pools).advance(state);
+                return Ok(Some(UpdateOutcome::Deleted));
+            }
+            Mutation::Put(value) => {
+                let version = record.version + 1;
+                let mut params = self
+                    .table
+                    .update_values(self.key.id.as_str(), &value, version)
+                    .map_err(DbFailure::Fail)?;
+                params.push(version_value(record.version));
+                params.extend(guard);
+                if !self
+                    .wrote(conn, &self.table.sql.sqlite.update_if_state, params)
+                    .await?
+                {
+                    return Ok(None);
+                }
+                Record { version, value }
+            }
+        };
+        let mut cache = cache(self.pools);
+        let next = cache.advance(state);
+        cache.keep(self.key, written.clone(), next);
+        Ok(Some(UpdateOutcome::Written(written)))
+    }
+
+    /// One read-decide-write round; `Ok(None)` when another process changed the row
+    /// in between.
+    async fn attempt(
+        self,
+        conn: &mut SqliteConnection,
+        f: &mut UpdateFn<'_>,
+    ) -> Result<Option<UpdateOutcome>, DbFailure> {
+        let fail = |e| classify(e, self.table);
+        let id = self.key.id.as_str();
+        let row = sqlx::query_with(&self.table.sql.select, args(vec![self.key_value.clone()]))
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(fail)?;
+        let current = match row {
+            Some(row) => Some(decode(&row, self.table, cell).map_err(DbFailure::Fail)?.1),
+            None => None,
+        };
+        let (written, state): (Record, Option<ConnState>) = match (f(current.as_ref()), &current) {
+            (Mutation::Keep, _) => return Ok(Some(UpdateOutcome::Unchanged(current))),
+            (Mutation::Delete, None) => return Ok(Some(UpdateOutcome::Deleted)),
+            (Mutation::Delete, Some(old)) => {
+                let params = vec![self.key_value.clone(), version_value(old.version)];
+                if !self
+                    .wrote(conn, &self.table.sql.delete_if_version, params)
+                    .await?
+                {
+                    // Written by someone else since it was read: start over.
+                    return Ok(None);
+                }
+                return Ok(Some(UpdateOutcome::Deleted));
+            }
+            (Mutation::Put(value), None) => {
+                let params = self
+                    .table
+                    .insert_values(id, &value, 1)
+                    .map_err(DbFailure::Fail)?;
+                let state = self
+                    .write_returning_state(
+                        conn,
+                        &self.table.sql.sqlite.insert_returning_state,
+                        params,
+                    )
+                    .await?;
+                (Record { version: 1, value }, state)
+            }
+            (Mutation::Put(value), Some(old)) => {
+                let version = old.version + 1;
+                let mut params = self
+                    .table
+                    .update_values(id, &value, version)
+                    .map_err(DbFailure::Fail)?;
+                params.push(version_value(old.version));
+                let state = self
+                    .write_returning_state(
+                        conn,
+                        &self.table.sql.sqlite.update_returning_state,
+                        params,
+                    )
+                    .await?;
+                if state.is_none() {
+                    return Ok(None);
+                }
+                (Record { version, value }, state)
+            }
+        };
+        if let Some(state) = state {
+            // The state reported is the one before this write, which changed one row.
+            let mut cache = cache(self.pools);
+            let next = cache.advance(state);
+            cache.keep(self.key, written.clone(), next);
+        }
+        Ok(Some(UpdateOutcome::Written(written)))
+    }
 }
