@@ -37,6 +37,19 @@ pub(crate) fn classify(error: sqlx::Error, table: &TableInfo) -> DbFailure {
     DbFailure::Fail(store_error(error))
 }
 
+/// `error`, raised while importing `key` into `table`, as the caller sees it: an
+/// import is one statement, never started over.
+pub(crate) fn import_error(
+    error: sqlx::Error,
+    table: &TableInfo,
+    key: &starmodel_core::EntityKey,
+) -> StoreError {
+    match classify(error, table) {
+        DbFailure::Fail(e) => e,
+        other => StoreError::Unavailable(format!("import of `{key}`: {other:?}")),
+    }
+}
+
 /// Which column a unique violation is about: PostgreSQL names the constraint, MySQL
 /// the key in its message (`for key 'todo_title_key'`), SQLite the columns
 /// (`UNIQUE constraint failed: todo.title`).

@@ -11,7 +11,7 @@ use starmodel_core::{
     UpdateOutcome,
 };
 
-use crate::backend::{self, SqlPool};
+use crate::backend::SqlPool;
 use crate::dialect::Dialect;
 use crate::migrate::{self, MigrateConfig};
 use crate::query;
@@ -149,29 +149,6 @@ async fn prepare(store: &SqlStore) -> Result<(), StoreError> {
     Ok(migrate::on_start(store).await?)
 }
 
-/// Runs `$call` with the engine module and pool of `$store`.
-macro_rules! on_backend {
-    ($store:expr, |$m:ident, $pool:ident| $call:expr) => {
-        match &$store.inner.pool {
-            #[cfg(feature = "sqlite")]
-            SqlPool::Sqlite($pool) => {
-                use backend::sqlite as $m;
-                $call
-            }
-            #[cfg(feature = "postgres")]
-            SqlPool::Postgres($pool) => {
-                use backend::postgres as $m;
-                $call
-            }
-            #[cfg(feature = "mysql")]
-            SqlPool::MySql($pool) => {
-                use backend::mysql as $m;
-                $call
-            }
-        }
-    };
-}
-
 #[async_trait]
 impl Store for SqlStore {
     fn attach(&self, schema: &'static Schema) -> Result<(), StoreError> {
@@ -193,7 +170,7 @@ impl Store for SqlStore {
         if unholdable_key(&table, key).is_some() {
             return Ok(None);
         }
-        on_backend!(self, |m, pool| m::load(pool, &table, key).await)
+        self.inner.pool.load(&table, key).await
     }
 
     async fn update(
@@ -209,19 +186,19 @@ impl Store for SqlStore {
                 Mutation::Keep => Ok(UpdateOutcome::Unchanged(None)),
             };
         }
-        on_backend!(self, |m, pool| m::update(pool, &table, key, f).await)
+        self.inner.pool.update(&table, key, f).await
     }
 
     async fn list(&self, entity: &str) -> Result<Vec<(EntityId, Record)>, StoreError> {
         let table = self.table(entity)?;
-        on_backend!(self, |m, pool| m::list(pool, &table).await)
+        self.inner.pool.list(&table).await
     }
 
     async fn query(&self, entity: &str, query: &ListQuery) -> Result<Page, StoreError> {
         let table = self.table(entity)?;
         let select = query::select(&table, query)?;
         let (start, limit) = (select.start, select.limit);
-        let mut items = on_backend!(self, |m, pool| m::select(pool, &table, select).await)?;
+        let mut items = self.inner.pool.select(&table, select).await?;
         let next = match limit {
             Some(limit) if items.len() > limit => {
                 items.truncate(limit);
@@ -234,7 +211,7 @@ impl Store for SqlStore {
 
     async fn import(&self, key: &EntityKey, record: &Record) -> Result<(), StoreError> {
         let table = self.table(&key.entity)?;
-        on_backend!(self, |m, pool| m::import(pool, &table, key, record).await)
+        self.inner.pool.import(&table, key, record).await
     }
 }
 

@@ -214,10 +214,8 @@ impl TableInfo {
         value: &Value,
         version: u64,
     ) -> Result<Vec<SqlValue>, StoreError> {
-        let mut out = Vec::with_capacity(self.columns.len() + 2);
-        self.row_values(id, value, &mut out)?;
+        let mut out = self.insert_values(id, value, version)?;
         let key = out.remove(self.key_index);
-        out.push(version_value(version));
         out.push(key);
         Ok(out)
     }

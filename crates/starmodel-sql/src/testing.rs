@@ -156,34 +156,33 @@ fn drop_sql(admin_url: &str, name: &str) -> String {
 
 /// Runs one statement on a connection of its own to `url`.
 async fn execute(url: &str, sql: &str) -> Result<(), StoreError> {
-    #[cfg(any(feature = "postgres", feature = "mysql"))]
-    use sqlx::Connection;
     #[cfg(feature = "postgres")]
     if url.starts_with("postgres") {
-        let mut conn = sqlx::PgConnection::connect(url)
-            .await
-            .map_err(unavailable)?;
-        sqlx::raw_sql(sql)
-            .execute(&mut conn)
-            .await
-            .map_err(unavailable)?;
-        return conn.close().await.map_err(unavailable);
+        return execute_on::<sqlx::PgConnection>(url, sql).await;
     }
     #[cfg(feature = "mysql")]
     if url.starts_with("mysql") || url.starts_with("mariadb") {
-        let mut conn = sqlx::MySqlConnection::connect(url)
-            .await
-            .map_err(unavailable)?;
-        sqlx::raw_sql(sql)
-            .execute(&mut conn)
-            .await
-            .map_err(unavailable)?;
-        return conn.close().await.map_err(unavailable);
+        return execute_on::<sqlx::MySqlConnection>(url, sql).await;
     }
     let _ = sql;
     Err(unavailable(format!(
         "starmodel-sql was built without the feature for `{url}`"
     )))
+}
+
+/// Runs `sql` on a new connection of type `C` to `url`, then closes it.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+async fn execute_on<C>(url: &str, sql: &str) -> Result<(), StoreError>
+where
+    C: sqlx::Connection,
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = C::Database>,
+{
+    let mut conn = C::connect(url).await.map_err(unavailable)?;
+    sqlx::raw_sql(sql)
+        .execute(&mut conn)
+        .await
+        .map_err(unavailable)?;
+    conn.close().await.map_err(unavailable)
 }
 
 impl Drop for TempDatabase {

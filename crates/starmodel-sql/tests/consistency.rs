@@ -10,10 +10,14 @@ use std::sync::Arc;
 
 use serde_json::json;
 use starmodel_core::{
-    DispatchError, EntityId, EntityKey, FilterOp, ListQuery, Record, Sort, Store, StoreError,
+    DispatchError, Dispatcher, EntityId, EntityKey, EventOutcome, FilterOp, ListQuery, Record,
+    Sort, Store, StoreError,
 };
 use starmodel_sql::SqlStore;
-use support::{Account, Backend, Order, Tally, Todo, dispatcher, entity, fresh, input};
+use support::{
+    Account, Backend, Order, Tally, Todo, concurrently, dispatcher, entity, filter, fresh, send,
+    stored,
+};
 
 on_every_backend!(
     concurrent_increments_are_never_lost,
@@ -33,35 +37,19 @@ async fn concurrent_increments_are_never_lost(backend: Backend) {
         return;
     };
     let d = Arc::new(dispatcher(vec![entity::<Tally>(&db).await]));
-    d.dispatch(
-        "tally",
-        "open",
-        EntityId::new("7"),
-        &input("tally", &[("id", "7")]),
-    )
-    .await
-    .unwrap();
-    let mut tasks = Vec::new();
-    for _ in 0..TASKS {
-        let d = d.clone();
-        tasks.push(tokio::spawn(async move {
-            let none = input("tally", &[]);
-            for _ in 0..PER_TASK {
-                d.dispatch("tally", "increment", EntityId::new("7"), &none)
-                    .await
-                    .unwrap();
-            }
-        }));
-    }
-    for task in tasks {
-        task.await.unwrap();
-    }
-    let record = db
-        .store
-        .load(&EntityKey::new("tally", "7"))
+    send(&d, "tally", "open", "7", &[("id", "7")])
         .await
-        .unwrap()
         .unwrap();
+    concurrently(TASKS, |_| {
+        let d = d.clone();
+        async move {
+            for _ in 0..PER_TASK {
+                send(&d, "tally", "increment", "7", &[]).await.unwrap();
+            }
+        }
+    })
+    .await;
+    let record = stored(&*db.store, "tally", "7").await;
     let total = (TASKS * PER_TASK) as u64;
     assert_eq!(record.value, json!({"id": 7, "count": total}));
     assert_eq!(record.version, total + 1, "one version per write");
@@ -72,31 +60,32 @@ async fn concurrent_creates_of_one_id_make_one_record(backend: Backend) {
         return;
     };
     let d = Arc::new(dispatcher(vec![entity::<Todo>(&db).await]));
-    let mut tasks = Vec::new();
-    for n in 0..TASKS {
+    let results = concurrently(TASKS, |n| {
         let d = d.clone();
-        tasks.push(tokio::spawn(async move {
+        async move {
             let title = format!("writer {n}");
-            let add = input("todo", &[("id", "same"), ("title", &title)]);
-            d.dispatch("todo", "add", EntityId::new("same"), &add).await
-        }));
-    }
+            send(
+                &d,
+                "todo",
+                "add",
+                "same",
+                &[("id", "same"), ("title", &title)],
+            )
+            .await
+        }
+    })
+    .await;
     let mut created = Vec::new();
-    for task in tasks {
-        match task.await.unwrap() {
+    for result in results {
+        match result {
             Ok(outcome) => created.push(outcome.record.unwrap()),
             Err(e) => assert_eq!(e.status(), 409, "{e}"),
         }
     }
     assert_eq!(created.len(), 1, "exactly one create wins");
-    let stored = db
-        .store
-        .load(&EntityKey::new("todo", "same"))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(stored, created[0]);
-    assert_eq!(stored.version, 1);
+    let record = stored(&*db.store, "todo", "same").await;
+    assert_eq!(record, created[0]);
+    assert_eq!(record.version, 1);
 }
 
 /// Neighbouring new keys (a lock gap on MySQL, a retried transaction anywhere)
@@ -106,22 +95,24 @@ async fn concurrent_creates_of_distinct_ids_all_succeed(backend: Backend) {
         return;
     };
     let d = Arc::new(dispatcher(vec![entity::<Todo>(&db).await]));
-    let mut tasks = Vec::new();
-    for n in 0..TASKS {
+    concurrently(TASKS, |n| {
         let d = d.clone();
-        tasks.push(tokio::spawn(async move {
+        async move {
             for i in 0..25 {
                 let id = format!("t{:03}", i * TASKS + n);
-                let add = input("todo", &[("id", &id), ("title", "x")]);
-                d.dispatch("todo", "add", EntityId::new(id.as_str()), &add)
-                    .await
-                    .unwrap_or_else(|e| panic!("creating {id}: {e}"));
+                send(
+                    &d,
+                    "todo",
+                    "add",
+                    id.as_str(),
+                    &[("id", &id), ("title", "x")],
+                )
+                .await
+                .unwrap_or_else(|e| panic!("creating {id}: {e}"));
             }
-        }));
-    }
-    for task in tasks {
-        task.await.unwrap();
-    }
+        }
+    })
+    .await;
     assert_eq!(db.store.list("todo").await.unwrap().len(), TASKS * 25);
 }
 
@@ -130,18 +121,9 @@ async fn failed_events_leave_the_row_as_it_was(backend: Backend) {
         return;
     };
     let d = dispatcher(vec![entity::<Todo>(&db).await]);
-    let a = EntityId::new("a");
-    d.dispatch(
-        "todo",
-        "add",
-        a.clone(),
-        &input("todo", &[("id", "a"), ("title", "keep me")]),
-    )
-    .await
-    .unwrap();
-    d.dispatch("todo", "toggle", a.clone(), &input("todo", &[]))
-        .await
-        .unwrap();
+    let add = [("id", "a"), ("title", "keep me")];
+    send(&d, "todo", "add", "a", &add).await.unwrap();
+    send(&d, "todo", "toggle", "a", &[]).await.unwrap();
     let key = EntityKey::new("todo", "a");
     let before = db.store.load(&key).await.unwrap().unwrap();
     assert_eq!(before.version, 2);
@@ -154,10 +136,7 @@ async fn failed_events_leave_the_row_as_it_was(backend: Backend) {
         ("rename", vec![("title", too_long.as_str())]),
     ];
     for (event, params) in failures {
-        let e = d
-            .dispatch("todo", event, a.clone(), &input("todo", &params))
-            .await
-            .unwrap_err();
+        let e = send(&d, "todo", event, "a", &params).await.unwrap_err();
         assert!(matches!(e, DispatchError::Event(_)), "{event}: {e}");
         assert_eq!(
             db.store.load(&key).await.unwrap().as_ref(),
@@ -174,42 +153,17 @@ async fn taken_unique_value_is_a_conflict_naming_the_field(backend: Backend) {
         return;
     };
     let d = dispatcher(vec![entity::<Account>(&db).await]);
-    let signup =
-        |id: &'static str, email: &'static str| input("account", &[("id", id), ("email", email)]);
-    d.dispatch(
-        "account",
-        "signup",
-        EntityId::new("a"),
-        &signup("a", "ann@x.io"),
-    )
-    .await
-    .unwrap();
-    d.dispatch(
-        "account",
-        "signup",
-        EntityId::new("b"),
-        &signup("b", "bob@x.io"),
-    )
-    .await
-    .unwrap();
+    signup(&d, "a", "ann@x.io").await.unwrap();
+    signup(&d, "b", "bob@x.io").await.unwrap();
 
-    let taken = d
-        .dispatch(
-            "account",
-            "signup",
-            EntityId::new("c"),
-            &signup("c", "ann@x.io"),
-        )
-        .await
-        .unwrap_err();
+    let taken = signup(&d, "c", "ann@x.io").await.unwrap_err();
     assert_eq!(taken.status(), 409);
     assert_eq!(taken.to_string(), "email is taken");
 
     let b = EntityKey::new("account", "b");
     let before = db.store.load(&b).await.unwrap().unwrap();
-    let change = input("account", &[("email", "ann@x.io")]);
-    let taken = d
-        .dispatch("account", "change_email", EntityId::new("b"), &change)
+    let change = [("email", "ann@x.io")];
+    let taken = send(&d, "account", "change_email", "b", &change)
         .await
         .unwrap_err();
     assert!(
@@ -218,27 +172,16 @@ async fn taken_unique_value_is_a_conflict_naming_the_field(backend: Backend) {
     );
     assert_eq!(db.store.load(&b).await.unwrap(), Some(before));
 
-    let same_id = d
-        .dispatch(
-            "account",
-            "signup",
-            EntityId::new("a"),
-            &signup("a", "new@x.io"),
-        )
-        .await
-        .unwrap_err();
+    let same_id = signup(&d, "a", "new@x.io").await.unwrap_err();
     assert_eq!(same_id.status(), 409, "{same_id}");
     assert_eq!(db.store.list("account").await.unwrap().len(), 2);
 
     // Unique text compares byte by byte, as in memory: other case, other value.
-    d.dispatch(
-        "account",
-        "signup",
-        EntityId::new("d"),
-        &signup("d", "ANN@x.io"),
-    )
-    .await
-    .unwrap();
+    signup(&d, "d", "ANN@x.io").await.unwrap();
+}
+
+async fn signup(d: &Dispatcher, id: &str, email: &str) -> Result<EventOutcome, DispatchError> {
+    send(d, "account", "signup", id, &[("id", id), ("email", email)]).await
 }
 
 async fn reserved_words_work_as_entity_and_field_names(backend: Backend) {
@@ -247,26 +190,23 @@ async fn reserved_words_work_as_entity_and_field_names(backend: Backend) {
     };
     let d = dispatcher(vec![entity::<Order>(&db).await]);
     for (select, group) in [("s1", "3"), ("s2", "1"), ("s3", "2")] {
-        d.dispatch(
+        send(
+            &d,
             "order",
             "place",
-            EntityId::new(select),
-            &input("order", &[("select", select), ("group", group)]),
+            select,
+            &[("select", select), ("group", group)],
         )
         .await
         .unwrap();
     }
-    let regroup = input("order", &[("group", "5"), ("from", "north")]);
-    let out = d
-        .dispatch("order", "regroup", EntityId::new("s2"), &regroup)
-        .await
-        .unwrap();
+    let regroup = [("group", "5"), ("from", "north")];
+    let out = send(&d, "order", "regroup", "s2", &regroup).await.unwrap();
     assert_eq!(
         out.record.unwrap().value,
         json!({"select": "s2", "group": 5, "from": "north"})
     );
-    let taken = d
-        .dispatch("order", "regroup", EntityId::new("s3"), &regroup)
+    let taken = send(&d, "order", "regroup", "s3", &regroup)
         .await
         .unwrap_err();
     assert_eq!(taken.to_string(), "from is taken");
@@ -276,11 +216,7 @@ async fn reserved_words_work_as_entity_and_field_names(backend: Backend) {
         .query(
             "order",
             &ListQuery {
-                filters: vec![starmodel_core::Filter {
-                    field: "group".into(),
-                    op: FilterOp::Ge,
-                    value: json!(2),
-                }],
+                filters: vec![filter("group", FilterOp::Ge, json!(2))],
                 sort: Some(Sort {
                     field: "from".into(),
                     descending: true,
@@ -318,40 +254,23 @@ async fn two_sqlite_stores_on_one_file_lose_no_update() {
         .attach(<Tally as starmodel::Entity>::schema())
         .unwrap();
     let second = dispatcher(vec![starmodel_core::EntityType::of::<Tally>(other.clone())]);
-    first
-        .dispatch(
-            "tally",
-            "open",
-            EntityId::new("1"),
-            &input("tally", &[("id", "1")]),
-        )
+    send(&first, "tally", "open", "1", &[("id", "1")])
         .await
         .unwrap();
     let dispatchers = [Arc::new(first), Arc::new(second)];
-    let mut tasks = Vec::new();
-    for d in &dispatchers {
-        for _ in 0..TASKS / 2 {
-            let d = d.clone();
-            tasks.push(tokio::spawn(async move {
-                let none = input("tally", &[]);
-                for _ in 0..PER_TASK / 2 {
-                    d.dispatch("tally", "increment", EntityId::new("1"), &none)
-                        .await
-                        .unwrap();
-                }
-            }));
+    // The first half of the tasks on one store, the second half on the other.
+    concurrently(TASKS, |n| {
+        let d = dispatchers[n / (TASKS / 2)].clone();
+        async move {
+            for _ in 0..PER_TASK / 2 {
+                send(&d, "tally", "increment", "1", &[]).await.unwrap();
+            }
         }
-    }
-    for task in tasks {
-        task.await.unwrap();
-    }
+    })
+    .await;
     let total = (TASKS * PER_TASK / 2) as u64;
     for store in [&*db.store, &*other] {
-        let record = store
-            .load(&EntityKey::new("tally", "1"))
-            .await
-            .unwrap()
-            .unwrap();
+        let record = stored(store, "tally", "1").await;
         assert_eq!(record.value["count"], json!(total));
         assert_eq!(record.version, total + 1);
     }
@@ -364,24 +283,14 @@ async fn writes_beside_the_store_are_seen_by_the_next_event(backend: Backend) {
         return;
     };
     let d = dispatcher(vec![entity::<Tally>(&db).await]);
-    let one = EntityId::new("1");
-    let none = input("tally", &[]);
     let count = |outcome: starmodel_core::EventOutcome| {
         let record = outcome.record.unwrap();
         (record.value["count"].as_i64().unwrap(), record.version)
     };
-    d.dispatch(
-        "tally",
-        "open",
-        one.clone(),
-        &input("tally", &[("id", "1")]),
-    )
-    .await
-    .unwrap();
-    let out = d
-        .dispatch("tally", "increment", one.clone(), &none)
+    send(&d, "tally", "open", "1", &[("id", "1")])
         .await
         .unwrap();
+    let out = send(&d, "tally", "increment", "1", &[]).await.unwrap();
     assert_eq!(count(out), (1, 2));
 
     let changed = db
@@ -391,10 +300,7 @@ async fn writes_beside_the_store_are_seen_by_the_next_event(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(changed, 1);
-    let out = d
-        .dispatch("tally", "increment", one.clone(), &none)
-        .await
-        .unwrap();
+    let out = send(&d, "tally", "increment", "1", &[]).await.unwrap();
     assert_eq!(count(out), (101, 8));
 
     let key = EntityKey::new("tally", "1");
@@ -403,10 +309,7 @@ async fn writes_beside_the_store_are_seen_by_the_next_event(backend: Backend) {
         value: json!({"id": 1, "count": 500}),
     };
     db.store.import(&key, &imported).await.unwrap();
-    let out = d
-        .dispatch("tally", "increment", one.clone(), &none)
-        .await
-        .unwrap();
+    let out = send(&d, "tally", "increment", "1", &[]).await.unwrap();
     assert_eq!(count(out), (501, 51));
 
     db.store
@@ -414,9 +317,6 @@ async fn writes_beside_the_store_are_seen_by_the_next_event(backend: Backend) {
         .execute("DELETE FROM tally WHERE id = 1")
         .await
         .unwrap();
-    let gone = d
-        .dispatch("tally", "increment", one.clone(), &none)
-        .await
-        .unwrap_err();
+    let gone = send(&d, "tally", "increment", "1", &[]).await.unwrap_err();
     assert!(matches!(gone, DispatchError::NotFound { .. }), "{gone}");
 }

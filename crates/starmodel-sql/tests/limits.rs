@@ -8,10 +8,8 @@ mod support;
 
 use serde_json::{Value, json};
 use starmodel::prelude::*;
-use starmodel_core::{
-    DispatchError, EntityKey, Filter, FilterOp, ListQuery, Mutation, Store, StoreError,
-};
-use support::{Backend, TestDb, dispatcher, entity, fresh};
+use starmodel_core::{DispatchError, EntityKey, FilterOp, Mutation, Store, StoreError};
+use support::{Backend, TestDb, dispatcher, entity, filtered, fresh};
 
 on_every_backend!(
     nul_is_kept_or_refused_naming_the_field,
@@ -138,14 +136,7 @@ async fn nul_is_kept_or_refused_naming_the_field(backend: Backend) {
         .unwrap();
     assert_eq!(db.store.load(&key).await.unwrap(), None);
     // A filter on a NUL value is refused the same way on PostgreSQL.
-    let q = ListQuery {
-        filters: vec![Filter {
-            field: "body".into(),
-            op: FilterOp::Eq,
-            value: json!("a\0b"),
-        }],
-        ..ListQuery::default()
-    };
+    let q = filtered("body", FilterOp::Eq, json!("a\0b"));
     match db.store.query("note", &q).await {
         Ok(page) if backend != Backend::Postgres => assert_eq!(page.items.len(), 1),
         Err(e) if backend == Backend::Postgres => assert_eq!(e.status().as_u16(), 422, "{e}"),
@@ -187,14 +178,7 @@ async fn ids_and_unique_values_differing_in_trailing_space_are_distinct(backend:
     assert_eq!(load(&db, "pad").await, Some(pad.clone()));
     assert_eq!(load(&db, "pad ").await, Some(padded.clone()));
     assert_eq!(load(&db, "pad  ").await, None);
-    let q = ListQuery {
-        filters: vec![Filter {
-            field: "handle".into(),
-            op: FilterOp::Eq,
-            value: json!("same"),
-        }],
-        ..ListQuery::default()
-    };
+    let q = filtered("handle", FilterOp::Eq, json!("same"));
     let page = db.store.query("note", &q).await.unwrap();
     let ids: Vec<&str> = page.items.iter().map(|(id, _)| id.as_str()).collect();
     assert_eq!(ids, ["pad"]);

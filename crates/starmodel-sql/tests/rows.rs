@@ -12,9 +12,9 @@ use serde_json::{Value, json};
 use starmodel::prelude::*;
 use starmodel_core::store::query::apply;
 use starmodel_core::{
-    EntityKey, Filter, FilterOp, ListQuery, Mutation, Record, Sort, Store, UpdateOutcome,
+    EntityKey, FilterOp, ListQuery, Mutation, Record, Sort, Store, UpdateOutcome,
 };
-use support::{Backend, fresh};
+use support::{Backend, filter, filtered, fresh};
 
 on_every_backend!(
     every_field_type_round_trips,
@@ -113,14 +113,7 @@ async fn every_field_type_round_trips(backend: Backend) {
         .store
         .query(
             "sample",
-            &ListQuery {
-                filters: vec![Filter {
-                    field: "at".into(),
-                    op: FilterOp::Gt,
-                    value: json!("2024-05-01T10:00:00.1Z"),
-                }],
-                ..ListQuery::default()
-            },
+            &filtered("at", FilterOp::Gt, json!("2024-05-01T10:00:00.1Z")),
         )
         .await
         .unwrap();
@@ -180,14 +173,7 @@ fn queries() -> Vec<ListQuery> {
     ];
     for op in ops {
         for (field, value) in &values {
-            out.push(ListQuery {
-                filters: vec![Filter {
-                    field: (*field).into(),
-                    op,
-                    value: value.clone(),
-                }],
-                ..ListQuery::default()
-            });
+            out.push(filtered(field, op, value.clone()));
         }
     }
     for field in ["n", "x", "label", "flag", "id"] {
@@ -213,16 +199,8 @@ fn queries() -> Vec<ListQuery> {
     }
     out.push(ListQuery {
         filters: vec![
-            Filter {
-                field: "flag".into(),
-                op: FilterOp::Eq,
-                value: json!(false),
-            },
-            Filter {
-                field: "n".into(),
-                op: FilterOp::Ne,
-                value: json!(1),
-            },
+            filter("flag", FilterOp::Eq, json!(false)),
+            filter("n", FilterOp::Ne, json!(1)),
         ],
         sort: Some(Sort {
             field: "label".into(),

@@ -7,10 +7,8 @@ mod support;
 
 use serde_json::json;
 use starmodel_core::store::query::apply;
-use starmodel_core::{
-    DispatchError, EntityId, EntityKey, Filter, FilterOp, ListQuery, Sort, Store, StoreError,
-};
-use support::{Backend, Todo, Visits, dispatcher, entity, fresh, input};
+use starmodel_core::{DispatchError, EntityKey, FilterOp, ListQuery, Sort, Store, StoreError};
+use support::{Backend, Todo, Visits, dispatcher, entity, filter, filtered, fresh, send, stored};
 
 on_every_backend!(
     todo_is_created_toggled_renamed_and_deleted,
@@ -18,24 +16,20 @@ on_every_backend!(
     session_entity_is_kept_under_its_session_id,
 );
 
-fn id(s: &str) -> EntityId {
-    EntityId::new(s)
-}
-
 async fn todo_is_created_toggled_renamed_and_deleted(backend: Backend) {
     let Some(db) = fresh(backend).await else {
         return;
     };
     let d = dispatcher(vec![entity::<Todo>(&db).await]);
-    let created = d
-        .dispatch(
-            "todo",
-            "add",
-            id("ignored"),
-            &input("todo", &[("id", "a"), ("title", "Buy milk")]),
-        )
-        .await
-        .unwrap();
+    let created = send(
+        &d,
+        "todo",
+        "add",
+        "ignored",
+        &[("id", "a"), ("title", "Buy milk")],
+    )
+    .await
+    .unwrap();
     assert_eq!(created.key, EntityKey::new("todo", "a"));
     let record = created.record.unwrap();
     assert_eq!(record.version, 1);
@@ -44,25 +38,12 @@ async fn todo_is_created_toggled_renamed_and_deleted(backend: Backend) {
         json!({"id": "a", "title": "Buy milk", "done": false})
     );
 
-    let toggled = d
-        .dispatch("todo", "toggle", id("a"), &input("todo", &[]))
-        .await
-        .unwrap();
+    let toggled = send(&d, "todo", "toggle", "a", &[]).await.unwrap();
     assert_eq!(toggled.record.unwrap().version, 2);
-    d.dispatch(
-        "todo",
-        "rename",
-        id("a"),
-        &input("todo", &[("title", "Buy oat milk")]),
-    )
-    .await
-    .unwrap();
-    let loaded = db
-        .store
-        .load(&EntityKey::new("todo", "a"))
+    send(&d, "todo", "rename", "a", &[("title", "Buy oat milk")])
         .await
-        .unwrap()
         .unwrap();
+    let loaded = stored(&*db.store, "todo", "a").await;
     assert_eq!(loaded.version, 3);
     assert_eq!(
         loaded.value,
@@ -71,19 +52,13 @@ async fn todo_is_created_toggled_renamed_and_deleted(backend: Backend) {
     let todo: Todo = serde_json::from_value(loaded.value).unwrap();
     assert!(todo.done);
 
-    let removed = d
-        .dispatch("todo", "remove", id("a"), &input("todo", &[]))
-        .await
-        .unwrap();
+    let removed = send(&d, "todo", "remove", "a", &[]).await.unwrap();
     assert!(removed.record.is_none());
     assert_eq!(
         db.store.load(&EntityKey::new("todo", "a")).await.unwrap(),
         None
     );
-    let gone = d
-        .dispatch("todo", "toggle", id("a"), &input("todo", &[]))
-        .await
-        .unwrap_err();
+    let gone = send(&d, "todo", "toggle", "a", &[]).await.unwrap_err();
     assert!(matches!(gone, DispatchError::NotFound { .. }), "{gone}");
     assert!(db.store.list("todo").await.unwrap().is_empty());
 }
@@ -102,26 +77,15 @@ async fn todo_query_filters_sorts_and_pages_like_memory(backend: Backend) {
         ("t6", "answer mail"),
     ];
     for (i, title) in titles {
-        d.dispatch(
-            "todo",
-            "add",
-            id(i),
-            &input("todo", &[("id", i), ("title", title)]),
-        )
-        .await
-        .unwrap();
-    }
-    for done in ["t2", "t3", "t5"] {
-        d.dispatch("todo", "toggle", id(done), &input("todo", &[]))
+        send(&d, "todo", "add", i, &[("id", i), ("title", title)])
             .await
             .unwrap();
     }
+    for done in ["t2", "t3", "t5"] {
+        send(&d, "todo", "toggle", done, &[]).await.unwrap();
+    }
     let open = ListQuery {
-        filters: vec![Filter {
-            field: "done".into(),
-            op: FilterOp::Eq,
-            value: json!(false),
-        }],
+        filters: vec![filter("done", FilterOp::Eq, json!(false))],
         sort: Some(Sort {
             field: "title".into(),
             descending: true,
@@ -164,20 +128,12 @@ async fn todo_query_filters_sorts_and_pages_like_memory(backend: Backend) {
             ..ListQuery::default()
         },
         ListQuery {
-            filters: vec![Filter {
-                field: "title".into(),
-                op: FilterOp::Ge,
-                value: json!("answer mail"),
-            }],
+            filters: vec![filter("title", FilterOp::Ge, json!("answer mail"))],
             offset: 1,
             ..ListQuery::default()
         },
         ListQuery {
-            filters: vec![Filter {
-                field: "id".into(),
-                op: FilterOp::Ne,
-                value: json!("t3"),
-            }],
+            filters: vec![filter("id", FilterOp::Ne, json!("t3"))],
             limit: Some(3),
             offset: 2,
             ..ListQuery::default()
@@ -190,17 +146,7 @@ async fn todo_query_filters_sorts_and_pages_like_memory(backend: Backend) {
 
     let bad = db
         .store
-        .query(
-            "todo",
-            &ListQuery {
-                filters: vec![Filter {
-                    field: "done".into(),
-                    op: FilterOp::Eq,
-                    value: json!("yes"),
-                }],
-                ..ListQuery::default()
-            },
-        )
+        .query("todo", &filtered("done", FilterOp::Eq, json!("yes")))
         .await
         .unwrap_err();
     assert!(matches!(bad, StoreError::BadQuery(_)), "{bad}");
@@ -213,16 +159,9 @@ async fn session_entity_is_kept_under_its_session_id(backend: Backend) {
     };
     let d = dispatcher(vec![entity::<Visits>(&db).await]);
     for session in ["s1", "s1", "s2"] {
-        d.dispatch("visits", "visit", id(session), &input("visits", &[]))
-            .await
-            .unwrap();
+        send(&d, "visits", "visit", session, &[]).await.unwrap();
     }
-    let s1 = db
-        .store
-        .load(&EntityKey::new("visits", "s1"))
-        .await
-        .unwrap()
-        .unwrap();
+    let s1 = stored(&*db.store, "visits", "s1").await;
     assert_eq!((s1.version, s1.value.clone()), (2, json!({"count": 2})));
     let listed = db.store.list("visits").await.unwrap();
     let listed: Vec<_> = listed

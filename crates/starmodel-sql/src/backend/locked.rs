@@ -4,129 +4,176 @@
 //! and starts over.
 //!
 //! The two engines differ in their sqlx types, in how they connect and in how
-//! they decode a column, so [`row_locked_store!`] writes the rest once for the
-//! types it is given; each engine's module keeps its own `connect` and `cell`.
-//! (Functions generic over `sqlx::Database` would need higher-ranked `Executor`
-//! and `IntoArguments` bounds on every one, and sqlx has no generic
-//! `rows_affected`.)
+//! they decode a column, so [`row_locked_backend!`] writes their [`Backend`]
+//! once for the types it is given; each engine's module keeps its own `connect`
+//! options and `cell`. (Methods generic over `sqlx::Database` would need
+//! higher-ranked `Executor` and `IntoArguments` bounds on every one, and sqlx has
+//! no generic `rows_affected`.)
+//!
+//! [`Backend`]: super::Backend
 
-use sea_query::{Value as SqlValue, Values};
-use sea_query_binder::SqlxValues;
-use sqlx::{ConnectOptions, Connection};
+use std::str::FromStr;
+
+use sqlx::pool::{Pool, PoolOptions};
+use sqlx::{ConnectOptions, Connection, Database};
 use starmodel_core::StoreError;
 
+use super::{ACQUIRE_TIMEOUT, POOL_SIZE};
 use crate::error::store_error;
 
-/// The bound parameters of one statement.
-pub(crate) fn args(values: Vec<SqlValue>) -> SqlxValues {
-    SqlxValues(Values(values))
-}
-
-/// Opens and closes one plain connection: a pool retries a refused connection
-/// until its acquire timeout, so this makes a wrong URL or a server that is down
-/// fail at once.
-pub(crate) async fn probe<O>(options: &O) -> Result<(), StoreError>
-where
-    O: ConnectOptions,
-    O::Connection: Sized,
-{
-    options
+/// A pool of [`POOL_SIZE`] connections to `url`, set up further by `options`.
+///
+/// It first opens and closes one plain connection: a pool retries a refused
+/// connection until its acquire timeout, so this makes a wrong URL or a server
+/// that is down fail at once.
+pub(crate) async fn connect<DB: Database>(
+    url: &str,
+    options: impl FnOnce(PoolOptions<DB>) -> PoolOptions<DB>,
+) -> Result<Pool<DB>, StoreError> {
+    let connect = <DB::Connection as Connection>::Options::from_str(url).map_err(store_error)?;
+    connect
         .connect()
         .await
         .map_err(store_error)?
         .close()
         .await
         .ok();
-    Ok(())
+    options(
+        PoolOptions::new()
+            .max_connections(POOL_SIZE)
+            .acquire_timeout(ACQUIRE_TIMEOUT),
+    )
+    .connect_with(connect)
+    .await
+    .map_err(store_error)
 }
 
-/// Writes `load`, `update`, `list`, `select`, `import` and `execute` for one
-/// engine, given its pool, connection and row types (full paths) and the name of
-/// its `fn(&Row, usize, ColumnKind) -> Result<Option<serde_json::Value>, sqlx::Error>`
-/// decoding one column.
-macro_rules! row_locked_store {
-    (pool: $pool:ty, connection: $connection:ty, row: $row:ty, cell: $cell:ident $(,)?) => {
-        pub(crate) use row_locked::{execute, import, list, load, select, update};
-
+/// Writes the [`Backend`](super::Backend) of one engine, given its pool and
+/// connection types (full paths), its [`Dialect`](crate::Dialect) variant and
+/// the name of its [`Cell`](super::row::Cell) decoding one column.
+macro_rules! row_locked_backend {
+    (pool: $pool:ty, connection: $connection:ty, dialect: $dialect:ident, cell: $cell:ident $(,)?) => {
         mod row_locked {
             use sea_query::Value as SqlValue;
             use sea_query_binder::SqlxValues;
-            use serde_json::Value;
-            use sqlx::Row;
             use starmodel_core::store::UpdateFn;
             use starmodel_core::{
                 EntityId, EntityKey, Mutation, Record, StoreError, UpdateOutcome,
             };
 
             use super::$cell as cell;
-            use $crate::backend::locked::args;
-            use $crate::backend::{MAX_ATTEMPTS, gave_up};
-            use $crate::error::{DbFailure, classify, store_error};
+            use $crate::Dialect;
+            use $crate::backend::row::{args, decode, fetch_all, fetch_optional};
+            use $crate::backend::{Backend, MAX_ATTEMPTS, gave_up};
+            use $crate::error::{DbFailure, classify, import_error, store_error};
+            use $crate::query::Select;
             use $crate::table::TableInfo;
 
-            /// A row of `table`'s selects: its columns, then `_version`.
-            fn decode(row: &$row, table: &TableInfo) -> Result<(EntityId, Record), StoreError> {
-                let mut cells = Vec::with_capacity(table.columns.len());
-                for (i, column) in table.columns.iter().enumerate() {
-                    let cell = cell(row, i, column.kind).map_err(store_error)?;
-                    cells.push(cell.unwrap_or(Value::Null));
+            impl Backend for $pool {
+                fn dialect(&self) -> Dialect {
+                    Dialect::$dialect
                 }
-                let version: i64 = row.try_get(table.columns.len()).map_err(store_error)?;
-                let id = table.id_of(&cells[table.key_index]);
-                Ok((
-                    id,
-                    Record {
-                        version: u64::try_from(version).unwrap_or(0),
-                        value: table.object(cells),
-                    },
-                ))
-            }
 
-            pub(crate) async fn load(
-                pool: &$pool,
-                table: &TableInfo,
-                key: &EntityKey,
-            ) -> Result<Option<Record>, StoreError> {
-                let row = sqlx::query_with(
-                    &table.sql.select,
-                    args(vec![table.key_value(key.id.as_str())?]),
-                )
-                .fetch_optional(pool)
-                .await
-                .map_err(store_error)?;
-                Ok(row.map(|r| decode(&r, table)).transpose()?.map(|(_, r)| r))
-            }
+                async fn load(
+                    &self,
+                    table: &TableInfo,
+                    key: &EntityKey,
+                ) -> Result<Option<Record>, StoreError> {
+                    let key_value = table.key_value(key.id.as_str())?;
+                    let query = sqlx::query_with(&table.sql.select, args(vec![key_value]));
+                    fetch_optional(self, query, table, cell).await
+                }
 
-            pub(crate) async fn update(
-                pool: &$pool,
-                table: &TableInfo,
-                key: &EntityKey,
-                f: &mut UpdateFn<'_>,
-            ) -> Result<UpdateOutcome, StoreError> {
-                let id = key.id.as_str();
-                let key_value = table.key_value(id)?;
-                for _ in 0..MAX_ATTEMPTS {
-                    let mut tx = pool.begin().await.map_err(store_error)?;
-                    match attempt(&mut tx, table, id, &key_value, f).await {
-                        Ok(outcome) => {
-                            if matches!(outcome, UpdateOutcome::Unchanged(_)) {
-                                tx.rollback().await.map_err(store_error)?;
-                                return Ok(outcome);
+                async fn update(
+                    &self,
+                    table: &TableInfo,
+                    key: &EntityKey,
+                    f: &mut UpdateFn<'_>,
+                ) -> Result<UpdateOutcome, StoreError> {
+                    let id = key.id.as_str();
+                    let key_value = table.key_value(id)?;
+                    for _ in 0..MAX_ATTEMPTS {
+                        let mut tx = self.begin().await.map_err(store_error)?;
+                        match attempt(&mut tx, table, id, &key_value, f).await {
+                            Ok(outcome) => {
+                                if matches!(outcome, UpdateOutcome::Unchanged(_)) {
+                                    tx.rollback().await.map_err(store_error)?;
+                                    return Ok(outcome);
+                                }
+                                match tx.commit().await.map_err(|e| classify(e, table)) {
+                                    Ok(()) => return Ok(outcome),
+                                    Err(DbFailure::Fail(e)) => return Err(e),
+                                    Err(_) => {}
+                                }
                             }
-                            match tx.commit().await.map_err(|e| classify(e, table)) {
-                                Ok(()) => return Ok(outcome),
-                                Err(DbFailure::Fail(e)) => return Err(e),
-                                Err(_) => {}
-                            }
+                            // Dropping the transaction rolls it back.
+                            Err(DbFailure::KeyTaken | DbFailure::Retry) => {}
+                            Err(DbFailure::Fail(e)) => return Err(e),
                         }
-                        // Dropping the transaction rolls it back.
-                        Err(DbFailure::KeyTaken | DbFailure::Retry) => {}
-                        Err(DbFailure::Fail(e)) => return Err(e),
                     }
+                    Err(gave_up(key))
                 }
-                Err(gave_up(key))
+
+                async fn list(
+                    &self,
+                    table: &TableInfo,
+                ) -> Result<Vec<(EntityId, Record)>, StoreError> {
+                    let query = sqlx::query(&table.sql.select_all);
+                    fetch_all(self, query, table, cell).await
+                }
+
+                async fn select(
+                    &self,
+                    table: &TableInfo,
+                    select: Select,
+                ) -> Result<Vec<(EntityId, Record)>, StoreError> {
+                    let query = sqlx::query_with(&select.sql, SqlxValues(select.values));
+                    fetch_all(self, query, table, cell).await
+                }
+
+                async fn import(
+                    &self,
+                    table: &TableInfo,
+                    key: &EntityKey,
+                    record: &Record,
+                ) -> Result<(), StoreError> {
+                    let params =
+                        table.insert_values(key.id.as_str(), &record.value, record.version)?;
+                    sqlx::query_with(&table.sql.upsert, args(params))
+                        .execute(self)
+                        .await
+                        .map_err(|e| import_error(e, table, key))?;
+                    Ok(())
+                }
+
+                async fn execute(&self, sql: &str) -> Result<u64, StoreError> {
+                    let done = sqlx::raw_sql(sql)
+                        .execute(self)
+                        .await
+                        .map_err(store_error)?;
+                    Ok(done.rows_affected())
+                }
+
+                async fn close(&self) {
+                    sqlx::Pool::close(self).await;
+                }
             }
 
+            /// Runs the write `sql` with `params` in the round's transaction.
+            async fn write(
+                conn: &mut $connection,
+                table: &TableInfo,
+                sql: &str,
+                params: Vec<SqlValue>,
+            ) -> Result<(), DbFailure> {
+                sqlx::query_with(sql, args(params))
+                    .execute(conn)
+                    .await
+                    .map_err(|e| classify(e, table))?;
+                Ok(())
+            }
+
+            /// One round: lock the row, run the event, write what it decided.
             async fn attempt(
                 conn: &mut $connection,
                 table: &TableInfo,
@@ -141,27 +188,21 @@ macro_rules! row_locked_store {
                         .await
                         .map_err(fail)?;
                 let current = match row {
-                    Some(row) => Some(decode(&row, table).map_err(DbFailure::Fail)?.1),
+                    Some(row) => Some(decode(&row, table, cell).map_err(DbFailure::Fail)?.1),
                     None => None,
                 };
                 let written = match (f(current.as_ref()), &current) {
                     (Mutation::Keep, _) => return Ok(UpdateOutcome::Unchanged(current)),
                     (Mutation::Delete, None) => return Ok(UpdateOutcome::Deleted),
                     (Mutation::Delete, Some(_)) => {
-                        sqlx::query_with(&table.sql.delete, args(vec![key_value.clone()]))
-                            .execute(&mut *conn)
-                            .await
-                            .map_err(fail)?;
+                        write(conn, table, &table.sql.delete, vec![key_value.clone()]).await?;
                         return Ok(UpdateOutcome::Deleted);
                     }
                     (Mutation::Put(value), None) => {
                         let params = table
                             .insert_values(id, &value, 1)
                             .map_err(DbFailure::Fail)?;
-                        sqlx::query_with(&table.sql.insert, args(params))
-                            .execute(&mut *conn)
-                            .await
-                            .map_err(fail)?;
+                        write(conn, table, &table.sql.insert, params).await?;
                         Record { version: 1, value }
                     }
                     (Mutation::Put(value), Some(old)) => {
@@ -169,65 +210,14 @@ macro_rules! row_locked_store {
                         let params = table
                             .update_values(id, &value, version)
                             .map_err(DbFailure::Fail)?;
-                        sqlx::query_with(&table.sql.update, args(params))
-                            .execute(&mut *conn)
-                            .await
-                            .map_err(fail)?;
+                        write(conn, table, &table.sql.update, params).await?;
                         Record { version, value }
                     }
                 };
                 Ok(UpdateOutcome::Written(written))
             }
-
-            pub(crate) async fn list(
-                pool: &$pool,
-                table: &TableInfo,
-            ) -> Result<Vec<(EntityId, Record)>, StoreError> {
-                let rows = sqlx::query(&table.sql.select_all)
-                    .fetch_all(pool)
-                    .await
-                    .map_err(store_error)?;
-                rows.iter().map(|r| decode(r, table)).collect()
-            }
-
-            pub(crate) async fn select(
-                pool: &$pool,
-                table: &TableInfo,
-                select: $crate::query::Select,
-            ) -> Result<Vec<(EntityId, Record)>, StoreError> {
-                let rows = sqlx::query_with(&select.sql, SqlxValues(select.values))
-                    .fetch_all(pool)
-                    .await
-                    .map_err(store_error)?;
-                rows.iter().map(|r| decode(r, table)).collect()
-            }
-
-            pub(crate) async fn import(
-                pool: &$pool,
-                table: &TableInfo,
-                key: &EntityKey,
-                record: &Record,
-            ) -> Result<(), StoreError> {
-                let params = table.insert_values(key.id.as_str(), &record.value, record.version)?;
-                sqlx::query_with(&table.sql.upsert, args(params))
-                    .execute(pool)
-                    .await
-                    .map_err(|e| match classify(e, table) {
-                        DbFailure::Fail(e) => e,
-                        other => StoreError::Unavailable(format!("import of `{key}`: {other:?}")),
-                    })?;
-                Ok(())
-            }
-
-            pub(crate) async fn execute(pool: &$pool, sql: &str) -> Result<u64, StoreError> {
-                let done = sqlx::raw_sql(sql)
-                    .execute(pool)
-                    .await
-                    .map_err(store_error)?;
-                Ok(done.rows_affected())
-            }
         }
     };
 }
 
-pub(crate) use row_locked_store;
+pub(crate) use row_locked_backend;

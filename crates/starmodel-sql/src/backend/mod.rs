@@ -1,22 +1,28 @@
 //! The connection pools per database engine, and each engine's reads and writes.
-//! Each module holds one engine's row decoding and its unit of work; PostgreSQL
-//! and MySQL share theirs, which lives in `locked`.
+//!
+//! Each engine is a [`Backend`] in its own module: `sqlite`, `postgres`, `mysql`.
+//! PostgreSQL and MySQL share their row-locked unit of work, which lives in
+//! `locked`; every engine decodes its rows with [`row`].
 
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 mod locked;
 #[cfg(feature = "mysql")]
-pub(crate) mod mysql;
+mod mysql;
 #[cfg(feature = "postgres")]
-pub(crate) mod postgres;
+mod postgres;
+mod row;
 #[cfg(feature = "sqlite")]
-pub(crate) mod sqlite;
+mod sqlite;
 
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqlitePools;
 
-use starmodel_core::{EntityKey, StoreError};
+use starmodel_core::store::UpdateFn;
+use starmodel_core::{EntityId, EntityKey, Record, StoreError, UpdateOutcome};
 
 use crate::Dialect;
+use crate::query::Select;
+use crate::table::TableInfo;
 
 /// Rounds of one update before giving up: each lost round means another writer
 /// committed, so reaching this takes sustained contention on one instance.
@@ -35,6 +41,50 @@ pub(crate) fn gave_up(key: &EntityKey) -> StoreError {
     StoreError::Unavailable(format!(
         "`{key}` kept changing under this write; gave up after {MAX_ATTEMPTS} attempts"
     ))
+}
+
+/// One database engine's reads and writes of entity rows, on its own pool type.
+///
+/// [`SqlPool`] picks the engine on each call with one `match`; the methods are
+/// `async fn`s called on the concrete pool, so nothing is boxed on the way.
+pub(crate) trait Backend {
+    /// The dialect this engine speaks.
+    fn dialect(&self) -> Dialect;
+
+    /// The row of `key`, if there is one.
+    async fn load(&self, table: &TableInfo, key: &EntityKey) -> Result<Option<Record>, StoreError>;
+
+    /// Runs `f` on the row of `key` and writes what it decides, atomically.
+    async fn update(
+        &self,
+        table: &TableInfo,
+        key: &EntityKey,
+        f: &mut UpdateFn<'_>,
+    ) -> Result<UpdateOutcome, StoreError>;
+
+    /// Every row of `table`.
+    async fn list(&self, table: &TableInfo) -> Result<Vec<(EntityId, Record)>, StoreError>;
+
+    /// The rows `select` picks from `table`.
+    async fn select(
+        &self,
+        table: &TableInfo,
+        select: Select,
+    ) -> Result<Vec<(EntityId, Record)>, StoreError>;
+
+    /// Writes `record` as the row of `key`, version included.
+    async fn import(
+        &self,
+        table: &TableInfo,
+        key: &EntityKey,
+        record: &Record,
+    ) -> Result<(), StoreError>;
+
+    /// Runs `sql` on the writing connection; how many rows it changed.
+    async fn execute(&self, sql: &str) -> Result<u64, StoreError>;
+
+    /// Closes every connection, waiting for those in use.
+    async fn close(&self);
 }
 
 /// The connections of a [`SqlStore`](crate::SqlStore), for running your own SQL
@@ -95,11 +145,11 @@ impl SqlPool {
     pub fn dialect(&self) -> Dialect {
         match self {
             #[cfg(feature = "sqlite")]
-            Self::Sqlite(_) => Dialect::Sqlite,
+            Self::Sqlite(engine) => engine.dialect(),
             #[cfg(feature = "postgres")]
-            Self::Postgres(_) => Dialect::Postgres,
+            Self::Postgres(engine) => engine.dialect(),
             #[cfg(feature = "mysql")]
-            Self::MySql(_) => Dialect::MySql,
+            Self::MySql(engine) => engine.dialect(),
         }
     }
 
@@ -108,11 +158,11 @@ impl SqlPool {
     pub async fn execute(&self, sql: &str) -> Result<u64, StoreError> {
         match self {
             #[cfg(feature = "sqlite")]
-            Self::Sqlite(p) => sqlite::execute(p, sql).await,
+            Self::Sqlite(engine) => engine.execute(sql).await,
             #[cfg(feature = "postgres")]
-            Self::Postgres(p) => postgres::execute(p, sql).await,
+            Self::Postgres(engine) => engine.execute(sql).await,
             #[cfg(feature = "mysql")]
-            Self::MySql(p) => mysql::execute(p, sql).await,
+            Self::MySql(engine) => engine.execute(sql).await,
         }
     }
 
@@ -120,11 +170,87 @@ impl SqlPool {
     pub async fn close(&self) {
         match self {
             #[cfg(feature = "sqlite")]
-            Self::Sqlite(p) => p.close().await,
+            Self::Sqlite(engine) => Backend::close(engine).await,
             #[cfg(feature = "postgres")]
-            Self::Postgres(p) => p.close().await,
+            Self::Postgres(engine) => Backend::close(engine).await,
             #[cfg(feature = "mysql")]
-            Self::MySql(p) => p.close().await,
+            Self::MySql(engine) => Backend::close(engine).await,
+        }
+    }
+
+    pub(crate) async fn load(
+        &self,
+        table: &TableInfo,
+        key: &EntityKey,
+    ) -> Result<Option<Record>, StoreError> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(engine) => engine.load(table, key).await,
+            #[cfg(feature = "postgres")]
+            Self::Postgres(engine) => engine.load(table, key).await,
+            #[cfg(feature = "mysql")]
+            Self::MySql(engine) => engine.load(table, key).await,
+        }
+    }
+
+    pub(crate) async fn update(
+        &self,
+        table: &TableInfo,
+        key: &EntityKey,
+        f: &mut UpdateFn<'_>,
+    ) -> Result<UpdateOutcome, StoreError> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(engine) => engine.update(table, key, f).await,
+            #[cfg(feature = "postgres")]
+            Self::Postgres(engine) => engine.update(table, key, f).await,
+            #[cfg(feature = "mysql")]
+            Self::MySql(engine) => engine.update(table, key, f).await,
+        }
+    }
+
+    pub(crate) async fn list(
+        &self,
+        table: &TableInfo,
+    ) -> Result<Vec<(EntityId, Record)>, StoreError> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(engine) => engine.list(table).await,
+            #[cfg(feature = "postgres")]
+            Self::Postgres(engine) => engine.list(table).await,
+            #[cfg(feature = "mysql")]
+            Self::MySql(engine) => engine.list(table).await,
+        }
+    }
+
+    pub(crate) async fn select(
+        &self,
+        table: &TableInfo,
+        select: Select,
+    ) -> Result<Vec<(EntityId, Record)>, StoreError> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(engine) => engine.select(table, select).await,
+            #[cfg(feature = "postgres")]
+            Self::Postgres(engine) => engine.select(table, select).await,
+            #[cfg(feature = "mysql")]
+            Self::MySql(engine) => engine.select(table, select).await,
+        }
+    }
+
+    pub(crate) async fn import(
+        &self,
+        table: &TableInfo,
+        key: &EntityKey,
+        record: &Record,
+    ) -> Result<(), StoreError> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(engine) => engine.import(table, key, record).await,
+            #[cfg(feature = "postgres")]
+            Self::Postgres(engine) => engine.import(table, key, record).await,
+            #[cfg(feature = "mysql")]
+            Self::MySql(engine) => engine.import(table, key, record).await,
         }
     }
 }

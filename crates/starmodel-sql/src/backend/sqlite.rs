@@ -26,7 +26,7 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
-use sea_query::{Value as SqlValue, Values};
+use sea_query::Value as SqlValue;
 use sea_query_binder::SqlxValues;
 use serde_json::Value;
 use sqlx::pool::PoolConnection;
@@ -38,9 +38,12 @@ use sqlx::{ConnectOptions, Connection, Row, Sqlite, SqliteConnection};
 use starmodel_core::store::UpdateFn;
 use starmodel_core::{EntityId, EntityKey, Mutation, Record, StoreError, UpdateOutcome};
 
-use super::{MAX_ATTEMPTS, gave_up};
+use super::row::{args, decode, fetch_all, fetch_optional, get};
+use super::{Backend, MAX_ATTEMPTS, gave_up};
+use crate::Dialect;
 use crate::dialect::ColumnKind;
-use crate::error::{DbFailure, classify, store_error};
+use crate::error::{DbFailure, classify, import_error, store_error};
+use crate::query::Select;
 use crate::table::{TableInfo, version_value};
 use crate::value;
 
@@ -231,72 +234,101 @@ async fn checkpoints(writer: SqlitePool, events: Weak<EventWriter>) {
     }
 }
 
-impl SqlitePools {
-    /// Closes every connection.
-    pub(crate) async fn close(&self) {
+/// Column `i` of `row`, a `kind` column, as JSON; `None` is SQL `NULL`.
+fn cell(row: &SqliteRow, i: usize, kind: ColumnKind) -> Result<Option<Value>, StoreError> {
+    match kind {
+        ColumnKind::Integer => get::<_, i64>(row, i, Value::from),
+        ColumnKind::Float => get(row, i, value::float_json),
+        ColumnKind::Bool => get(row, i, Value::Bool),
+        ColumnKind::Text | ColumnKind::Uuid => get(row, i, Value::String),
+        ColumnKind::Timestamp => text(row, i)?.map(value::sqlite_timestamp_json).transpose(),
+        ColumnKind::Json => text(row, i)?.map(value::json_text).transpose(),
+    }
+}
+
+/// Column `i` of `row` as text borrowed from the row.
+fn text(row: &SqliteRow, i: usize) -> Result<Option<&str>, StoreError> {
+    row.try_get(i).map_err(store_error)
+}
+
+impl Backend for SqlitePools {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    async fn load(&self, table: &TableInfo, key: &EntityKey) -> Result<Option<Record>, StoreError> {
+        let key_value = table.key_value(key.id.as_str())?;
+        let query = sqlx::query_with(&table.sql.select, args(vec![key_value]));
+        fetch_optional(&self.reader, query, table, cell).await
+    }
+
+    async fn update(
+        &self,
+        table: &TableInfo,
+        key: &EntityKey,
+        f: &mut UpdateFn<'_>,
+    ) -> Result<UpdateOutcome, StoreError> {
+        let id = key.id.as_str();
+        let key_value = table.key_value(id)?;
+        let mut conn = write_conn(self).await?;
+        let target = Target {
+            pools: self,
+            table,
+            key,
+            key_value: &key_value,
+        };
+        let result = update_on(conn.get(), target, f).await;
+        if let Err(StoreError::Unavailable(_)) = &result {
+            cache(self).clear();
+            conn.discard();
+        }
+        result
+    }
+
+    async fn list(&self, table: &TableInfo) -> Result<Vec<(EntityId, Record)>, StoreError> {
+        let query = sqlx::query(&table.sql.select_all);
+        fetch_all(&self.reader, query, table, cell).await
+    }
+
+    async fn select(
+        &self,
+        table: &TableInfo,
+        select: Select,
+    ) -> Result<Vec<(EntityId, Record)>, StoreError> {
+        let query = sqlx::query_with(&select.sql, SqlxValues(select.values));
+        fetch_all(&self.reader, query, table, cell).await
+    }
+
+    async fn import(
+        &self,
+        table: &TableInfo,
+        key: &EntityKey,
+        record: &Record,
+    ) -> Result<(), StoreError> {
+        let params = table.insert_values(key.id.as_str(), &record.value, record.version)?;
+        let mut conn = write_conn(self).await?;
+        sqlx::query_with(&table.sql.upsert, args(params))
+            .execute(conn.get())
+            .await
+            .map_err(|e| import_error(e, table, key))?;
+        Ok(())
+    }
+
+    async fn execute(&self, sql: &str) -> Result<u64, StoreError> {
+        let done = sqlx::raw_sql(sql)
+            .execute(&self.writer)
+            .await
+            .map_err(store_error)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn close(&self) {
         if let Some(conn) = self.events.conn.lock().await.take() {
             conn.close().await.ok();
         }
         self.reader.close().await;
         self.writer.close().await;
     }
-}
-
-fn decode(row: &SqliteRow, table: &TableInfo) -> Result<(EntityId, Record), StoreError> {
-    let mut cells = Vec::with_capacity(table.columns.len());
-    for (i, column) in table.columns.iter().enumerate() {
-        let cell = match column.kind {
-            ColumnKind::Integer => row.try_get::<Option<i64>, _>(i).map(|v| v.map(Value::from)),
-            ColumnKind::Float => row
-                .try_get::<Option<f64>, _>(i)
-                .map(|v| v.map(value::float_json)),
-            ColumnKind::Bool => row
-                .try_get::<Option<bool>, _>(i)
-                .map(|v| v.map(Value::Bool)),
-            ColumnKind::Text | ColumnKind::Uuid => row
-                .try_get::<Option<String>, _>(i)
-                .map(|v| v.map(Value::String)),
-            ColumnKind::Timestamp => match row.try_get::<Option<&str>, _>(i) {
-                Ok(Some(text)) => Ok(Some(value::sqlite_timestamp_json(text)?)),
-                Ok(None) => Ok(None),
-                Err(e) => Err(e),
-            },
-            ColumnKind::Json => match row.try_get::<Option<&str>, _>(i) {
-                Ok(Some(text)) => Ok(Some(value::json_text(text)?)),
-                Ok(None) => Ok(None),
-                Err(e) => Err(e),
-            },
-        };
-        cells.push(cell.map_err(store_error)?.unwrap_or(Value::Null));
-    }
-    let version: i64 = row.try_get(table.columns.len()).map_err(store_error)?;
-    let id = table.id_of(&cells[table.key_index]);
-    Ok((
-        id,
-        Record {
-            version: u64::try_from(version).unwrap_or(0),
-            value: table.object(cells),
-        },
-    ))
-}
-
-fn args(values: Vec<SqlValue>) -> SqlxValues {
-    SqlxValues(Values(values))
-}
-
-pub(crate) async fn load(
-    pools: &SqlitePools,
-    table: &TableInfo,
-    key: &EntityKey,
-) -> Result<Option<Record>, StoreError> {
-    let row = sqlx::query_with(
-        &table.sql.select,
-        args(vec![table.key_value(key.id.as_str())?]),
-    )
-    .fetch_optional(&pools.reader)
-    .await
-    .map_err(store_error)?;
-    Ok(row.map(|r| decode(&r, table)).transpose()?.map(|(_, r)| r))
 }
 
 fn cache(pools: &SqlitePools) -> std::sync::MutexGuard<'_, RowCache> {
@@ -307,41 +339,31 @@ fn cache(pools: &SqlitePools) -> std::sync::MutexGuard<'_, RowCache> {
         .unwrap_or_else(PoisonError::into_inner)
 }
 
-pub(crate) async fn update(
-    pools: &SqlitePools,
-    table: &TableInfo,
-    key: &EntityKey,
-    f: &mut UpdateFn<'_>,
-) -> Result<UpdateOutcome, StoreError> {
-    let id = key.id.as_str();
-    let key_value = table.key_value(id)?;
-    let mut conn = write_conn(pools).await?;
-    let result = update_on(conn.get(), pools, table, key, &key_value, f).await;
-    if let Err(StoreError::Unavailable(_)) = &result {
-        cache(pools).clear();
-        conn.discard();
-    }
-    result
+/// The row one update works on, and the store's pools.
+#[derive(Clone, Copy)]
+struct Target<'a> {
+    pools: &'a SqlitePools,
+    table: &'a TableInfo,
+    key: &'a EntityKey,
+    key_value: &'a SqlValue,
 }
 
 async fn update_on(
     conn: &mut SqliteConnection,
-    pools: &SqlitePools,
-    table: &TableInfo,
-    key: &EntityKey,
-    key_value: &SqlValue,
+    target: Target<'_>,
     f: &mut UpdateFn<'_>,
 ) -> Result<UpdateOutcome, StoreError> {
+    let Target { pools, key, .. } = target;
     let cached = cache(pools).take(key);
     if let Some((record, state)) = cached {
-        match cached_attempt(conn, pools, table, key, key_value, record, state, f).await {
+        match target.cached_attempt(conn, record, state, f).await {
             Ok(Some(outcome)) => return Ok(outcome),
             Ok(None) | Err(DbFailure::KeyTaken | DbFailure::Retry) => cache(pools).clear(),
             Err(DbFailure::Fail(e)) => return Err(e),
         }
     }
     for _ in 0..MAX_ATTEMPTS {
-        match attempt(conn, pools, table, key, key_value, f).await {
+        match target.attempt(conn, f).await {
             Ok(Some(outcome)) => return Ok(outcome),
             Ok(None) | Err(DbFailure::KeyTaken | DbFailure::Retry) => {}
             Err(DbFailure::Fail(e)) => return Err(e),
@@ -350,188 +372,169 @@ async fn update_on(
     Err(gave_up(key))
 }
 
-/// The write of a cached row: no read, one guarded statement. `Ok(None)` when
-/// the guard failed (something else wrote since) and the caller must start over.
-#[allow(clippy::too_many_arguments)]
-async fn cached_attempt(
-    conn: &mut SqliteConnection,
-    pools: &SqlitePools,
-    table: &TableInfo,
-    key: &EntityKey,
-    key_value: &SqlValue,
-    record: Record,
-    state: ConnState,
-    f: &mut UpdateFn<'_>,
-) -> Result<Option<UpdateOutcome>, DbFailure> {
-    let fail = |e| classify(e, table);
-    let guard = [
-        SqlValue::BigInt(Some(state.0)),
-        SqlValue::BigInt(Some(state.1)),
-    ];
-    let written = match f(Some(&record)) {
-        Mutation::Keep => {
-            // Nothing to write, but the record handed out must be current.
-            let now: ConnState = sqlx::query_as(&table.sql.sqlite.state)
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(fail)?;
-            if now != state {
-                return Ok(None);
-            }
-            cache(pools).keep(key, record.clone(), state);
-            return Ok(Some(UpdateOutcome::Unchanged(Some(record))));
-        }
-        Mutation::Delete => {
-            let mut params = vec![key_value.clone(), version_value(record.version)];
-            params.extend(guard);
-            let done = sqlx::query_with(&table.sql.sqlite.delete_if_state, args(params))
-                .execute(&mut *conn)
-                .await
-                .map_err(fail)?;
-            if done.rows_affected() == 0 {
-                return Ok(None);
-            }
-            cache(pools).advance(state);
-            return Ok(Some(UpdateOutcome::Deleted));
-        }
-        Mutation::Put(value) => {
-            let version = record.version + 1;
-            let mut params = table
-                .update_values(key.id.as_str(), &value, version)
-                .map_err(DbFailure::Fail)?;
-            params.push(version_value(record.version));
-            params.extend(guard);
-            let done = sqlx::query_with(&table.sql.sqlite.update_if_state, args(params))
-                .execute(&mut *conn)
-                .await
-                .map_err(fail)?;
-            if done.rows_affected() == 0 {
-                return Ok(None);
-            }
-            Record { version, value }
-        }
-    };
-    let mut cache = cache(pools);
-    let next = cache.advance(state);
-    cache.keep(key, written.clone(), next);
-    Ok(Some(UpdateOutcome::Written(written)))
-}
-
-/// One read-decide-write round; `Ok(None)` when another process changed the row
-/// in between.
-async fn attempt(
-    conn: &mut SqliteConnection,
-    pools: &SqlitePools,
-    table: &TableInfo,
-    key: &EntityKey,
-    key_value: &SqlValue,
-    f: &mut UpdateFn<'_>,
-) -> Result<Option<UpdateOutcome>, DbFailure> {
-    let fail = |e| classify(e, table);
-    let id = key.id.as_str();
-    let row = sqlx::query_with(&table.sql.select, args(vec![key_value.clone()]))
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(fail)?;
-    let current = match row {
-        Some(row) => Some(decode(&row, table).map_err(DbFailure::Fail)?.1),
-        None => None,
-    };
-    let (written, state): (Record, Option<ConnState>) = match (f(current.as_ref()), &current) {
-        (Mutation::Keep, _) => return Ok(Some(UpdateOutcome::Unchanged(current))),
-        (Mutation::Delete, None) => return Ok(Some(UpdateOutcome::Deleted)),
-        (Mutation::Delete, Some(old)) => {
-            let params = vec![key_value.clone(), version_value(old.version)];
-            let done = sqlx::query_with(&table.sql.delete_if_version, args(params))
-                .execute(&mut *conn)
-                .await
-                .map_err(fail)?;
-            if done.rows_affected() == 0 {
-                // Written by someone else since it was read: start over.
-                return Ok(None);
-            }
-            return Ok(Some(UpdateOutcome::Deleted));
-        }
-        (Mutation::Put(value), None) => {
-            let params = table
-                .insert_values(id, &value, 1)
-                .map_err(DbFailure::Fail)?;
-            let state = sqlx::query_as_with(&table.sql.sqlite.insert_returning_state, args(params))
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(fail)?;
-            (Record { version: 1, value }, state)
-        }
-        (Mutation::Put(value), Some(old)) => {
-            let version = old.version + 1;
-            let mut params = table
-                .update_values(id, &value, version)
-                .map_err(DbFailure::Fail)?;
-            params.push(version_value(old.version));
-            let state = sqlx::query_as_with(&table.sql.sqlite.update_returning_state, args(params))
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(fail)?;
-            if state.is_none() {
-                return Ok(None);
-            }
-            (Record { version, value }, state)
-        }
-    };
-    if let Some(state) = state {
-        // The state reported is the one before this write, which changed one row.
-        let mut cache = cache(pools);
-        let next = cache.advance(state);
-        cache.keep(key, written.clone(), next);
+impl Target<'_> {
+    /// Runs the write `sql`, which returns the connection's state from before it,
+    /// or no row when it changed nothing.
+    async fn write_returning_state(
+        self,
+        conn: &mut SqliteConnection,
+        sql: &str,
+        params: Vec<SqlValue>,
+    ) -> Result<Option<ConnState>, DbFailure> {
+        sqlx::query_as_with(sql, args(params))
+            .fetch_optional(conn)
+            .await
+            .map_err(|e| classify(e, self.table))
     }
-    Ok(Some(UpdateOutcome::Written(written)))
-}
 
-pub(crate) async fn list(
-    pools: &SqlitePools,
-    table: &TableInfo,
-) -> Result<Vec<(EntityId, Record)>, StoreError> {
-    let rows = sqlx::query(&table.sql.select_all)
-        .fetch_all(&pools.reader)
-        .await
-        .map_err(store_error)?;
-    rows.iter().map(|r| decode(r, table)).collect()
-}
+    /// Runs the guarded write `sql`; whether it changed the row (it did not when the
+    /// row moved on since it was read).
+    async fn wrote(
+        self,
+        conn: &mut SqliteConnection,
+        sql: &str,
+        params: Vec<SqlValue>,
+    ) -> Result<bool, DbFailure> {
+        let done = sqlx::query_with(sql, args(params))
+            .execute(conn)
+            .await
+            .map_err(|e| classify(e, self.table))?;
+        Ok(done.rows_affected() > 0)
+    }
 
-pub(crate) async fn select(
-    pools: &SqlitePools,
-    table: &TableInfo,
-    select: crate::query::Select,
-) -> Result<Vec<(EntityId, Record)>, StoreError> {
-    let rows = sqlx::query_with(&select.sql, SqlxValues(select.values))
-        .fetch_all(&pools.reader)
-        .await
-        .map_err(store_error)?;
-    rows.iter().map(|r| decode(r, table)).collect()
-}
+    /// The write of a cached row: no read, one guarded statement. `Ok(None)` when
+    /// the guard failed (something else wrote since) and the caller must start over.
+    async fn cached_attempt(
+        self,
+        conn: &mut SqliteConnection,
+        record: Record,
+        state: ConnState,
+        f: &mut UpdateFn<'_>,
+    ) -> Result<Option<UpdateOutcome>, DbFailure> {
+        let fail = |e| classify(e, self.table);
+        let guard = [
+            SqlValue::BigInt(Some(state.0)),
+            SqlValue::BigInt(Some(state.1)),
+        ];
+        let written = match f(Some(&record)) {
+            Mutation::Keep => {
+                // Nothing to write, but the record handed out must be current.
+                let now: ConnState = sqlx::query_as(&self.table.sql.sqlite.state)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(fail)?;
+                if now != state {
+                    return Ok(None);
+                }
+                cache(self.pools).keep(self.key, record.clone(), state);
+                return Ok(Some(UpdateOutcome::Unchanged(Some(record))));
+            }
+            Mutation::Delete => {
+                let mut params = vec![self.key_value.clone(), version_value(record.version)];
+                params.extend(guard);
+                if !self
+                    .wrote(conn, &self.table.sql.sqlite.delete_if_state, params)
+                    .await?
+                {
+                    return Ok(None);
+                }
+                cache(self.pools).advance(state);
+                return Ok(Some(UpdateOutcome::Deleted));
+            }
+            Mutation::Put(value) => {
+                let version = record.version + 1;
+                let mut params = self
+                    .table
+                    .update_values(self.key.id.as_str(), &value, version)
+                    .map_err(DbFailure::Fail)?;
+                params.push(version_value(record.version));
+                params.extend(guard);
+                if !self
+                    .wrote(conn, &self.table.sql.sqlite.update_if_state, params)
+                    .await?
+                {
+                    return Ok(None);
+                }
+                Record { version, value }
+            }
+        };
+        let mut cache = cache(self.pools);
+        let next = cache.advance(state);
+        cache.keep(self.key, written.clone(), next);
+        Ok(Some(UpdateOutcome::Written(written)))
+    }
 
-pub(crate) async fn import(
-    pools: &SqlitePools,
-    table: &TableInfo,
-    key: &EntityKey,
-    record: &Record,
-) -> Result<(), StoreError> {
-    let params = table.insert_values(key.id.as_str(), &record.value, record.version)?;
-    let mut conn = write_conn(pools).await?;
-    sqlx::query_with(&table.sql.upsert, args(params))
-        .execute(conn.get())
-        .await
-        .map_err(|e| match classify(e, table) {
-            DbFailure::Fail(e) => e,
-            other => StoreError::Unavailable(format!("import of `{key}`: {other:?}")),
-        })?;
-    Ok(())
-}
-
-pub(crate) async fn execute(pools: &SqlitePools, sql: &str) -> Result<u64, StoreError> {
-    let done = sqlx::raw_sql(sql)
-        .execute(&pools.writer)
-        .await
-        .map_err(store_error)?;
-    Ok(done.rows_affected())
+    /// One read-decide-write round; `Ok(None)` when another process changed the row
+    /// in between.
+    async fn attempt(
+        self,
+        conn: &mut SqliteConnection,
+        f: &mut UpdateFn<'_>,
+    ) -> Result<Option<UpdateOutcome>, DbFailure> {
+        let fail = |e| classify(e, self.table);
+        let id = self.key.id.as_str();
+        let row = sqlx::query_with(&self.table.sql.select, args(vec![self.key_value.clone()]))
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(fail)?;
+        let current = match row {
+            Some(row) => Some(decode(&row, self.table, cell).map_err(DbFailure::Fail)?.1),
+            None => None,
+        };
+        let (written, state): (Record, Option<ConnState>) = match (f(current.as_ref()), &current) {
+            (Mutation::Keep, _) => return Ok(Some(UpdateOutcome::Unchanged(current))),
+            (Mutation::Delete, None) => return Ok(Some(UpdateOutcome::Deleted)),
+            (Mutation::Delete, Some(old)) => {
+                let params = vec![self.key_value.clone(), version_value(old.version)];
+                if !self
+                    .wrote(conn, &self.table.sql.delete_if_version, params)
+                    .await?
+                {
+                    // Written by someone else since it was read: start over.
+                    return Ok(None);
+                }
+                return Ok(Some(UpdateOutcome::Deleted));
+            }
+            (Mutation::Put(value), None) => {
+                let params = self
+                    .table
+                    .insert_values(id, &value, 1)
+                    .map_err(DbFailure::Fail)?;
+                let state = self
+                    .write_returning_state(
+                        conn,
+                        &self.table.sql.sqlite.insert_returning_state,
+                        params,
+                    )
+                    .await?;
+                (Record { version: 1, value }, state)
+            }
+            (Mutation::Put(value), Some(old)) => {
+                let version = old.version + 1;
+                let mut params = self
+                    .table
+                    .update_values(id, &value, version)
+                    .map_err(DbFailure::Fail)?;
+                params.push(version_value(old.version));
+                let state = self
+                    .write_returning_state(
+                        conn,
+                        &self.table.sql.sqlite.update_returning_state,
+                        params,
+                    )
+                    .await?;
+                if state.is_none() {
+                    return Ok(None);
+                }
+                (Record { version, value }, state)
+            }
+        };
+        if let Some(state) = state {
+            // The state reported is the one before this write, which changed one row.
+            let mut cache = cache(self.pools);
+            let next = cache.advance(state);
+            cache.keep(self.key, written.clone(), next);
+        }
+        Ok(Some(UpdateOutcome::Written(written)))
+    }
 }

@@ -3,115 +3,12 @@
 
 use starmodel_core::entity::{Field, Schema};
 
-use super::MigrateError;
+use super::column::{Column, columns, normalize_type, null_word, zero};
+use super::error::MigrateError;
 use super::live::{LiveColumn, LiveIndex, LiveTable};
 use super::plan::{Step, TableChange};
 use crate::Dialect;
-use crate::ddl::{KEY_COLUMN, VERSION_COLUMN, has_index, index_name};
-use crate::dialect::{ColumnKind, column_type, key_column_type};
-
-/// A column the schema wants.
-#[derive(Debug, Clone)]
-pub(crate) struct Column {
-    pub(crate) name: &'static str,
-    pub(crate) sql_type: String,
-    pub(crate) nullable: bool,
-    pub(crate) primary_key: bool,
-    pub(crate) kind: ColumnKind,
-    /// `None` for the store's own columns (`_id`, `_version`).
-    pub(crate) field: Option<&'static Field>,
-}
-
-impl Column {
-    /// `"name" TYPE NULL|NOT NULL`.
-    pub(crate) fn definition(&self, dialect: Dialect) -> String {
-        let null = if self.nullable { "NULL" } else { "NOT NULL" };
-        format!("{} {} {null}", dialect.quote(self.name), self.sql_type)
-    }
-}
-
-/// The columns of `schema`'s table in order, as `ddl::create_table` makes them.
-pub(crate) fn columns(schema: &'static Schema, dialect: Dialect) -> Vec<Column> {
-    let mut columns = Vec::with_capacity(schema.fields.len() + 2);
-    if schema.id_field().is_none() {
-        columns.push(Column {
-            name: KEY_COLUMN,
-            sql_type: key_column_type(dialect).to_owned(),
-            nullable: false,
-            primary_key: true,
-            kind: ColumnKind::Text,
-            field: None,
-        });
-    }
-    for field in schema.fields {
-        columns.push(Column {
-            name: field.name,
-            sql_type: column_type(field, dialect),
-            nullable: field.nullable && !field.id,
-            primary_key: field.id,
-            kind: ColumnKind::of(field),
-            field: Some(field),
-        });
-    }
-    columns.push(Column {
-        name: VERSION_COLUMN,
-        sql_type: "BIGINT".to_owned(),
-        nullable: false,
-        primary_key: false,
-        kind: ColumnKind::Integer,
-        field: None,
-    });
-    columns
-}
-
-/// A column type in one canonical spelling per dialect, so `TIMESTAMPTZ` and
-/// `timestamp with time zone`, or `BIGINT` and MariaDB's `bigint(20)`, compare equal.
-/// The collation PostgreSQL text columns carry is left out.
-pub(crate) fn normalize_type(dialect: Dialect, sql_type: &str) -> String {
-    let lower = sql_type
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_ascii_lowercase();
-    match dialect {
-        // SQLite keeps the declared type as written.
-        Dialect::Sqlite => lower,
-        Dialect::Postgres => {
-            let base = lower.split(" collate ").next().unwrap_or(&lower).trim();
-            match base {
-                "int8" => "bigint",
-                "int" | "int4" => "integer",
-                "float8" => "double precision",
-                "bool" => "boolean",
-                "timestamptz" => "timestamp with time zone",
-                "timestamp" => "timestamp without time zone",
-                other => return other.replace("varchar", "character varying"),
-            }
-            .to_owned()
-        }
-        Dialect::MySql => {
-            let base = lower.split(" collate ").next().unwrap_or(&lower).trim();
-            let base = base.split(" character set ").next().unwrap_or(base);
-            match base {
-                "boolean" | "bool" => return "tinyint(1)".to_owned(),
-                // MariaDB's JSON is a LONGTEXT with a validity check.
-                "json" => return "longtext".to_owned(),
-                "double precision" | "real" => return "double".to_owned(),
-                "integer" => return "int".to_owned(),
-                _ => {}
-            }
-            // Integer display widths (`bigint(20)`) mean nothing; `tinyint(1)` is
-            // how booleans show, so it stays.
-            for int in ["bigint", "int", "smallint", "mediumint"] {
-                if base.starts_with(int) && base[int.len()..].starts_with('(') {
-                    let rest = base.split_once(')').map_or("", |(_, r)| r);
-                    return format!("{int}{rest}");
-                }
-            }
-            base.to_owned()
-        }
-    }
-}
+use crate::ddl::{has_index, index_name};
 
 /// The steps turning `live` (the table as it is, if it exists) into `schema`'s table.
 pub(crate) fn table(
@@ -284,66 +181,6 @@ fn widens(dialect: Dialect, from: &str, to: &str) -> bool {
     }
 }
 
-fn null_word(nullable: bool) -> &'static str {
-    if nullable { "NULL" } else { "NOT NULL" }
-}
-
-/// The value existing rows get in a new (or newly `NOT NULL`) column: the zero value
-/// of its type, as a SQL literal.
-pub(crate) fn zero(column: &Column, dialect: Dialect) -> String {
-    let rust_type = column.field.map_or("", |f| f.rust_type);
-    let literal = match column.kind {
-        ColumnKind::Integer | ColumnKind::Float => "0",
-        ColumnKind::Bool if dialect == Dialect::Sqlite => "0",
-        ColumnKind::Bool => "FALSE",
-        ColumnKind::Uuid => "'00000000-0000-0000-0000-000000000000'",
-        ColumnKind::Timestamp => match dialect {
-            // The store's own text form, so the value sorts among the others.
-            Dialect::Sqlite => "'1970-01-01T00:00:00.000000000Z'",
-            Dialect::Postgres => "'1970-01-01T00:00:00Z'",
-            Dialect::MySql => "'1970-01-01 00:00:00.000000'",
-        },
-        // Dates and times kept as text: the epoch, shaped like the Rust type's JSON.
-        ColumnKind::Text if column.field.is_some_and(is_date_time) => {
-            if rust_type.contains("NaiveDateTime") || rust_type.contains("PrimitiveDateTime") {
-                "'1970-01-01T00:00:00'"
-            } else if rust_type.contains("NaiveDate") || rust_type.contains("Date") {
-                "'1970-01-01'"
-            } else if rust_type.contains("Time") {
-                "'00:00:00'"
-            } else {
-                "'1970-01-01T00:00:00Z'"
-            }
-        }
-        ColumnKind::Text => "''",
-        ColumnKind::Json => json_zero(rust_type),
-    };
-    literal.to_owned()
-}
-
-fn is_date_time(field: &Field) -> bool {
-    field.ty == starmodel_core::entity::FieldType::DateTime
-}
-
-/// `[]` for sequences, `null` for a free-form JSON value, `{}` for anything else.
-fn json_zero(rust_type: &str) -> &'static str {
-    let head = rust_type.rsplit("::").next().unwrap_or(rust_type);
-    let outer = rust_type.split('<').next().unwrap_or(rust_type);
-    let outer = outer.rsplit("::").next().unwrap_or(outer);
-    if rust_type.starts_with('[')
-        || matches!(
-            outer,
-            "Vec" | "VecDeque" | "HashSet" | "BTreeSet" | "IndexSet"
-        )
-    {
-        "'[]'"
-    } else if head == "Value" {
-        "'null'"
-    } else {
-        "'{}'"
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -369,46 +206,6 @@ mod tests {
         assert!(!widens(Dialect::MySql, "varchar(255)", "VARCHAR(200)"));
         assert!(!widens(Dialect::MySql, "text", "VARCHAR(255)"));
         assert!(!widens(Dialect::Postgres, "character varying(2)", "text"));
-    }
-
-    #[test]
-    fn zero_values_fit_the_column() {
-        let col = |field: &'static Field, dialect| Column {
-            name: field.name,
-            sql_type: column_type(field, dialect),
-            nullable: false,
-            primary_key: false,
-            kind: ColumnKind::of(field),
-            field: Some(field),
-        };
-        static TAGS: Field = Field::new("tags", "Vec<String>", FieldType::Json);
-        static META: Field = Field::new("meta", "serde_json::Value", FieldType::Json);
-        static ADDR: Field = Field::new("addr", "Address", FieldType::Json);
-        static DAY: Field = Field::new("day", "chrono::NaiveDate", FieldType::DateTime);
-        static AT: Field = Field::new("at", "DateTime<Utc>", FieldType::DateTime);
-        static ON: Field = Field::new("on", "bool", FieldType::Bool);
-        assert_eq!(
-            zero(&col(&TAGS, Dialect::Postgres), Dialect::Postgres),
-            "'[]'"
-        );
-        assert_eq!(
-            zero(&col(&META, Dialect::Sqlite), Dialect::Sqlite),
-            "'null'"
-        );
-        assert_eq!(zero(&col(&ADDR, Dialect::MySql), Dialect::MySql), "'{}'");
-        assert_eq!(
-            zero(&col(&DAY, Dialect::Sqlite), Dialect::Sqlite),
-            "'1970-01-01'"
-        );
-        assert_eq!(
-            zero(&col(&AT, Dialect::MySql), Dialect::MySql),
-            "'1970-01-01 00:00:00.000000'"
-        );
-        assert_eq!(zero(&col(&ON, Dialect::Sqlite), Dialect::Sqlite), "0");
-        assert_eq!(
-            zero(&col(&ON, Dialect::Postgres), Dialect::Postgres),
-            "FALSE"
-        );
     }
 
     fn live(columns: &[(&str, &str, bool, bool)], indexes: &[(&str, &str, bool)]) -> LiveTable {

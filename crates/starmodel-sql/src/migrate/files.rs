@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::MigrateError;
+use super::error::MigrateError;
 use crate::Dialect;
 
 /// A migration file found in the migrations directory.

@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use super::conn::Conn;
-use super::{MigrateError, files};
+use super::error::MigrateError;
+use super::files;
 use crate::Dialect;
 
 /// The table recording applied migrations.

@@ -5,7 +5,7 @@ use std::fmt;
 
 use starmodel_core::entity::Schema;
 
-use super::diff::{Column, columns, normalize_type, zero};
+use super::column::{Column, columns, normalize_type, zero};
 use super::live::LiveTable;
 use crate::Dialect;
 use crate::ddl::{create_index, create_table};

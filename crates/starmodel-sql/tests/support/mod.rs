@@ -8,12 +8,17 @@
 
 #![allow(dead_code, missing_docs, unreachable_pub, clippy::unwrap_used)]
 
+use std::future::Future;
 use std::sync::Arc;
 
 mod backends;
+pub mod migrate;
 
 use starmodel::prelude::*;
-use starmodel_core::{Dispatcher, EntityType, EventInput, NodeId, Registry, Store};
+use starmodel_core::{
+    DispatchError, Dispatcher, EntityId, EntityKey, EntityType, EventInput, EventOutcome, Filter,
+    FilterOp, ListQuery, NodeId, Record, Registry, Store,
+};
 use starmodel_sql::SqlStore;
 use starmodel_sql::testing::TempDatabase;
 
@@ -76,6 +81,60 @@ pub async fn entity<E: Events>(db: &TestDb) -> EntityType {
     db.store.attach(E::schema()).unwrap();
     db.store.prepare().await.unwrap();
     EntityType::of::<E>(db.store.clone())
+}
+
+/// Runs `event` of `entity` on the instance `id`, with `params` as a query string
+/// would carry them.
+pub async fn send(
+    d: &Dispatcher,
+    entity: &'static str,
+    event: &str,
+    id: impl Into<EntityId>,
+    params: &[(&str, &str)],
+) -> Result<EventOutcome, DispatchError> {
+    d.dispatch(entity, event, id.into(), &input(entity, params))
+        .await
+}
+
+/// The record of `entity` `id` in `store`, which must hold one.
+pub async fn stored(store: &dyn Store, entity: &str, id: &str) -> Record {
+    store
+        .load(&EntityKey::new(entity, id))
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no {entity} {id}"))
+}
+
+/// Runs `task(0)` to `task(count - 1)` at once, each on a task of its own, and
+/// waits for all of them; their results in that order.
+pub async fn concurrently<F, T>(count: usize, task: impl Fn(usize) -> F) -> Vec<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let tasks: Vec<_> = (0..count).map(|n| tokio::spawn(task(n))).collect();
+    let mut results = Vec::with_capacity(count);
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+    results
+}
+
+/// The filter `field op value`.
+pub fn filter(field: &str, op: FilterOp, value: serde_json::Value) -> Filter {
+    Filter {
+        field: field.into(),
+        op,
+        value,
+    }
+}
+
+/// A query of the one filter `field op value`, unsorted and unpaged.
+pub fn filtered(field: &str, op: FilterOp, value: serde_json::Value) -> ListQuery {
+    ListQuery {
+        filters: vec![filter(field, op, value)],
+        ..ListQuery::default()
+    }
 }
 
 /// Event parameters, as a query string would carry them.

@@ -2,13 +2,14 @@
 //! idle TTL, a capacity bound and an optional snapshot file so a restart loses
 //! nothing.
 
+mod guard;
 mod snapshot;
 mod unique;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, Weak};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -16,6 +17,7 @@ use serde_json::Value;
 
 use super::{Mutation, Record, Store, StoreError, UpdateFn, UpdateOutcome};
 use crate::{EntityId, EntityKey, Schema};
+use guard::{lock, read, write};
 
 /// Keeps entity state in memory.
 ///
@@ -169,20 +171,6 @@ impl std::fmt::Debug for MemoryStore {
             .field("capacity", &self.inner.capacity)
             .finish()
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic while holding a slot cannot leave it half-written: events run on a
-    // copy and the slot is assigned in one step.
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn read<T>(m: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    m.read().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn write<T>(m: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
-    m.write().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Slot {

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use serde_json::Value;
 
-use super::{lock, read, write};
+use super::guard::{lock, read, write};
 use crate::store::StoreError;
 use crate::{EntityId, EntityKey, Schema};
 
