@@ -3,8 +3,8 @@
 //! given to the builder), served by the application under a content-hashed URL
 //! with immutable caching.
 //!
-//! Each application has its own; pages find it through a task-local the session
-//! layer sets around the application's handlers.
+//! Each application has its own; pages find it through a task-local the
+//! pipeline sets around page routes.
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};

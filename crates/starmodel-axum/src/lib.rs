@@ -5,9 +5,11 @@
 //!
 //! | route | what |
 //! |---|---|
-//! | `POST /{entity}/{event}` | runs an event on the session's or the global instance |
-//! | `POST /{entity}/{id}/{event}` | runs an event on a record |
-//! | `POST /{entity}/{event}` | a record entity's create event |
+//! | `{METHOD} /{entity}/{event}` | runs an event on the session's or the global instance |
+//! | `{METHOD} /{entity}/{id}/{event}` | runs an event on a record |
+//! | `{METHOD} /{entity}/{event}` | a record entity's create event |
+//!
+//! `{METHOD}` is the event's own (`#[event(method = "PUT")]`; `POST` by default).
 //! | `GET /_starmodel/stream` | the page's live stream: every entity on the page, kept current |
 //! | `GET /_starmodel/datastar-<hash>.js` | the local Datastar bundle, when configured |
 //! | what a [`Mount`] adds | the JSON API (`starmodel-api`), and the capabilities to come |

@@ -11,7 +11,8 @@ use http::Method;
 pub enum Methods {
     /// None.
     None,
-    /// Every method but `GET`, `HEAD`, `OPTIONS` and `TRACE`.
+    /// Every method but the safe ones (`GET`, `HEAD`, `OPTIONS`, `TRACE`). A
+    /// safe method a route does not serve answers 405 from any site.
     Unsafe,
     /// Every method (events change state whatever their method).
     All,
@@ -33,8 +34,9 @@ impl Methods {
 pub struct Policy {
     /// Which requests must come from this site's pages (or from no browser).
     pub same_site: Methods,
-    /// What a refused cross-site request was, and how to send it instead.
-    pub refusal: (&'static str, &'static str),
+    /// What a refused cross-site request was, and how to send it instead
+    /// (`None` when [`same_site`](Policy::same_site) covers no method).
+    pub refusal: Option<(&'static str, &'static str)>,
     /// Which requests run to completion even when their client leaves.
     pub to_completion: Methods,
     /// Whether handlers run with the application as the current one (pages,
@@ -46,10 +48,10 @@ impl Policy {
     /// StarModel's event routes: every request same-site and run to completion.
     pub const EVENTS: Policy = Policy {
         same_site: Methods::All,
-        refusal: (
+        refusal: Some((
             "event request",
             "send `Datastar-Request: true` from a same-origin page",
-        ),
+        )),
         to_completion: Methods::All,
         pages: false,
     };
@@ -58,7 +60,7 @@ impl Policy {
     pub const fn writes(what: &'static str, hint: &'static str) -> Policy {
         Policy {
             same_site: Methods::Unsafe,
-            refusal: (what, hint),
+            refusal: Some((what, hint)),
             to_completion: Methods::Unsafe,
             pages: false,
         }
@@ -67,7 +69,7 @@ impl Policy {
     /// Pages and the application's own routes: sessions, no write policy.
     pub const PAGES: Policy = Policy {
         same_site: Methods::None,
-        refusal: ("", ""),
+        refusal: None,
         to_completion: Methods::None,
         pages: true,
     };

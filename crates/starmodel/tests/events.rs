@@ -290,6 +290,22 @@ async fn cross_site_requests_are_403() {
     assert_eq!(send(&router, req).await.status, StatusCode::OK);
 }
 
+#[tokio::test]
+async fn unknown_events_are_404_from_any_site() {
+    let router = router();
+    let req = Request::post("/counter/explode")
+        .header("origin", "https://evil.example")
+        .header("host", "app.example")
+        .body(Body::empty())
+        .unwrap();
+    let res = send(&router, req).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        res.json()["error"]["message"],
+        "entity `counter` has no event `explode`"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_events_lose_no_update() {
     let router = router();
@@ -385,6 +401,9 @@ async fn each_app_serves_its_own_datastar_bundle() {
         js.headers["cache-control"],
         "public, max-age=31536000, immutable"
     );
+    let post = send(&local, Request::post(&src).body(Body::empty()).unwrap()).await;
+    assert_eq!(post.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(post.headers["allow"], "GET, HEAD");
 
     let page = send(&cdn, Request::get("/").body(Body::empty()).unwrap()).await;
     assert!(

@@ -2,7 +2,7 @@
 //! `Todo::list(&app, &query)`, `Todo::all(&app)` (generated for record
 //! entities), in a handler, a test, a background task or a command.
 
-use starmodel_core::{Entity, EntityId, EntityType, ListQuery};
+use starmodel_core::{Entity, EntityType, ListQuery};
 
 use super::App;
 use crate::rejection::{ErrorResponse, Internal, NotServed, Rejection};
@@ -49,13 +49,17 @@ impl App {
     }
 
     /// The record `id` of `E`, if it exists. Generated as `Todo::find(&app, id)`
-    /// for record entities; it needs no running server.
+    /// for record entities; it needs no running server. The id is read as the
+    /// routes read it (`6F96…` and `6f96…` are one UUID); one that cannot be an
+    /// id of `E` finds nothing.
     pub async fn find<E: Entity>(
         &self,
         id: impl std::fmt::Display,
     ) -> Result<Option<E>, ErrorResponse> {
         let ty = self.entity_type::<E>()?;
-        let id = EntityId::new(id.to_string());
+        let Some(id) = ty.canonical_id(&id.to_string()) else {
+            return Ok(None);
+        };
         let record = ty
             .store()
             .load(&ty.key(id))
@@ -78,8 +82,19 @@ impl App {
         })
     }
 
-    /// Every record of `E` (the first page of the store's default size).
+    /// Every record of `E`, ordered by id: page after page until the store has no
+    /// next one (or returns an empty page).
     pub async fn all<E: Entity>(&self) -> Result<Vec<E>, ErrorResponse> {
-        Ok(self.list::<E>(&ListQuery::default()).await?.items)
+        let mut query = ListQuery::default();
+        let mut all = Vec::new();
+        loop {
+            let page = self.list::<E>(&query).await?;
+            let empty = page.items.is_empty();
+            all.extend(page.items);
+            match page.next {
+                Some(next) if !empty => query.cursor = Some(next),
+                _ => return Ok(all),
+            }
+        }
     }
 }

@@ -115,7 +115,9 @@ where
         let datastar = starmodel_datastar::is_datastar_request(req.headers());
         let method = req.method().clone();
         if policy.same_site.cover(&method) && !datastar && !same_site(req.headers()) {
-            let (what, hint) = policy.refusal;
+            let (what, hint) = policy
+                .refusal
+                .unwrap_or(("request", "send it from a same-origin page"));
             let refused = Rejection::from(CrossSite { what, hint }).into_response();
             return Box::pin(std::future::ready(Ok(refused)));
         }

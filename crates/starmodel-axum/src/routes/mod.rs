@@ -9,7 +9,7 @@ mod stream;
 use axum::Router;
 use axum::extract::Request;
 use axum::handler::Handler;
-use axum::routing::{MethodFilter, MethodRouter, any, get, on};
+use axum::routing::{MethodFilter, MethodRouter, any, on};
 use starmodel_core::{EventKind, EventMethod, Scope};
 
 use crate::App;
@@ -68,6 +68,8 @@ fn filter(method: EventMethod) -> (MethodFilter, &'static str) {
 /// an unknown event.
 pub(crate) fn routes(app: &App) -> Router {
     let mut events = Router::new();
+    // Unknown events are 404 from any site: outside the events' same-site policy.
+    let mut unknown_events = Router::new();
     for ty in app.registry().iter() {
         let name = ty.name();
         let prefix = match ty.scope() {
@@ -95,7 +97,7 @@ pub(crate) fn routes(app: &App) -> Router {
             let event = req.uri().path().rsplit('/').next().unwrap_or_default();
             Rejection::from(NotFound::event(name, event))
         };
-        events = events.route(&format!("{prefix}/{{event}}"), any(unknown));
+        unknown_events = unknown_events.route(&format!("{prefix}/{{event}}"), any(unknown));
     }
     let events = events.layer(PipelineLayer::new(app, Policy::EVENTS));
 
@@ -111,7 +113,18 @@ pub(crate) fn routes(app: &App) -> Router {
     );
     if let DatastarBundle::Local { url, .. } = &*app.context().bundle {
         let bundle = app.context().bundle.clone();
-        live = live.route(url, get(move || async move { serve_bundle(&bundle) }));
+        live = live.route(
+            url,
+            only(
+                MethodFilter::GET.or(MethodFilter::HEAD),
+                "GET, HEAD",
+                "the Datastar bundle".into(),
+                move || async move { serve_bundle(&bundle) },
+            ),
+        );
     }
-    events.merge(live.layer(PipelineLayer::new(app, Policy::STREAM)))
+    events.merge(
+        live.merge(unknown_events)
+            .layer(PipelineLayer::new(app, Policy::STREAM)),
+    )
 }

@@ -13,7 +13,7 @@ fn not_served(why: String) -> ErrorResponse {
 
 fn outside(what: &str) -> ErrorResponse {
     not_served(format!(
-        "{what} works only inside a handler of a StarModel application's routes"
+        "{what} works only inside a page handler of a StarModel application (a route of the application's own router, or of a `Mount` whose policy has `pages: true`)"
     ))
 }
 

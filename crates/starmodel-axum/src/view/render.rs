@@ -45,7 +45,7 @@ fn attribute_safe(json: &str) -> String {
 ///     const SCOPE: Scope = Scope::Global;
 ///     const STORE: StoreKind = StoreKind::Memory;
 ///     fn schema() -> &'static Schema {
-///         static S: Schema = Schema { name: "counter", fields: &[], api: false, admin: false };
+///         static S: Schema = Schema::new("counter", &[]);
 ///         &S
 ///     }
 ///     fn initial(_: &EntityId) -> Option<Self> { Some(Self::default()) }

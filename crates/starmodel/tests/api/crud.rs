@@ -244,3 +244,28 @@ async fn api_writes_and_events_see_the_same_records() {
     assert_eq!(head.status, StatusCode::OK);
     assert_eq!(head.body, "");
 }
+
+#[tokio::test]
+async fn app_find_reads_an_id_as_the_routes_do() {
+    use starmodel::core::{EntityKey, Record, Store};
+    let store = Arc::new(MemoryStore::new());
+    let app = StarModel::new()
+        .mount(starmodel::api::JsonApi)
+        .secret([9u8; 32])
+        .entity_with_store::<Device>(store.clone())
+        .build()
+        .unwrap();
+    let id = Uuid::new_v4();
+    let value = json!({"id": id, "serial": 7, "owner": null});
+    let key = EntityKey::new("device", id.to_string());
+    store
+        .import(&key, &Record { version: 1, value })
+        .await
+        .unwrap();
+
+    let upper = id.to_string().to_uppercase();
+    let found = Device::find(&app, &upper).await.unwrap().unwrap();
+    assert_eq!(found.serial, 7);
+    assert_eq!(Device::find(&app, "not-a-uuid").await.unwrap(), None);
+    assert_eq!(Device::all(&app).await.unwrap(), vec![found]);
+}
