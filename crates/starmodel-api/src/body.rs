@@ -140,34 +140,20 @@ mod tests {
     use super::*;
 
     static FIELDS: [Field; 4] = [
-        Field {
-            id: true,
-            ..Field::new("id", "String", FieldType::Text)
-        },
-        Field {
-            validate: &[Rule::Length {
-                min: Some(1),
-                max: Some(5),
-            }],
-            ..Field::new("title", "String", FieldType::Text)
-        },
-        Field {
-            validate: &[Rule::Range {
-                min: Some(0.0),
-                max: Some(10.0),
-            }],
-            ..Field::new("stars", "u8", FieldType::Integer)
-        },
-        Field {
-            nullable: true,
-            ..Field::new("note", "Option<String>", FieldType::Text)
-        },
+        Field::new("id", "String", FieldType::Text).id(),
+        Field::new("title", "String", FieldType::Text).validate(&[Rule::Length {
+            min: Some(1),
+            max: Some(5),
+        }]),
+        Field::new("stars", "u8", FieldType::Integer).validate(&[Rule::Range {
+            min: Some(0.0),
+            max: Some(10.0),
+        }]),
+        Field::new("note", "Option<String>", FieldType::Text).nullable(),
     ];
     static SCHEMA: Schema = Schema {
-        name: "review",
-        fields: &FIELDS,
         api: true,
-        admin: false,
+        ..Schema::new("review", &FIELDS)
     };
 
     fn fields(value: Value, completeness: Completeness) -> Vec<(String, String)> {

@@ -152,22 +152,14 @@ mod tests {
     use super::*;
 
     static FIELDS: [Field; 4] = [
-        Field {
-            id: true,
-            ..Field::new("id", "String", FieldType::Text)
-        },
+        Field::new("id", "String", FieldType::Text).id(),
         Field::new("age", "u8", FieldType::Integer),
-        Field {
-            nullable: true,
-            ..Field::new("nick", "Option<String>", FieldType::Text)
-        },
+        Field::new("nick", "Option<String>", FieldType::Text).nullable(),
         Field::new("tags", "Vec<String>", FieldType::Json),
     ];
     static SCHEMA: Schema = Schema {
-        name: "person",
-        fields: &FIELDS,
         api: true,
-        admin: false,
+        ..Schema::new("person", &FIELDS)
     };
 
     fn parse(q: &str) -> Result<ListQuery, String> {

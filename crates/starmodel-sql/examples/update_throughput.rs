@@ -18,12 +18,7 @@ use starmodel_core::{EntityKey, Mutation, Store};
 use starmodel_sql::SqlStore;
 
 static FIELDS: [Field; 1] = [Field::new("count", "i64", FieldType::Integer)];
-static COUNTER: Schema = Schema {
-    name: "bench_counter",
-    fields: &FIELDS,
-    api: false,
-    admin: false,
-};
+static COUNTER: Schema = Schema::new("bench_counter", &FIELDS);
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

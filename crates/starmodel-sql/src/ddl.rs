@@ -30,10 +30,10 @@ pub fn key_column(schema: &Schema) -> &'static str {
 /// use starmodel_core::entity::{Field, FieldType, Schema};
 /// use starmodel_sql::{Dialect, ddl};
 /// static FIELDS: [Field; 2] = [
-///     Field { id: true, unique: true, ..Field::new("id", "String", FieldType::Text) },
-///     Field { unique: true, ..Field::new("email", "String", FieldType::Text) },
+///     Field::new("id", "String", FieldType::Text).id().unique(),
+///     Field::new("email", "String", FieldType::Text).unique(),
 /// ];
-/// static USER: Schema = Schema { name: "user", fields: &FIELDS, api: false, admin: false };
+/// static USER: Schema = Schema::new("user", &FIELDS);
 /// assert_eq!(ddl::index_name(&USER, &FIELDS[1]), "user_email_key");
 /// assert_eq!(ddl::key_column(&USER), "id");
 /// assert!(!ddl::has_index(&FIELDS[0]), "the id is the primary key");
@@ -59,7 +59,7 @@ pub fn has_index(field: &Field) -> bool {
 /// ```
 /// use starmodel_core::entity::{Field, FieldType};
 /// use starmodel_sql::{Dialect, ddl};
-/// let field = Field { nullable: true, ..Field::new("due", "Option<i64>", FieldType::Integer) };
+/// let field = Field::new("due", "Option<i64>", FieldType::Integer).nullable();
 /// assert_eq!(ddl::column_def(&field, Dialect::Postgres), r#""due" BIGINT NULL"#);
 /// ```
 pub fn column_def(field: &Field, dialect: Dialect) -> String {
@@ -138,10 +138,10 @@ const MYSQL_COLLATION: &str =
 /// use starmodel_core::entity::{Field, FieldType, Schema};
 /// use starmodel_sql::{Dialect, ddl};
 /// static FIELDS: [Field; 2] = [
-///     Field { id: true, unique: true, ..Field::new("id", "i64", FieldType::Integer) },
-///     Field { index: true, ..Field::new("order", "String", FieldType::Text) },
+///     Field::new("id", "i64", FieldType::Integer).id().unique(),
+///     Field::new("order", "String", FieldType::Text).index(),
 /// ];
-/// static SCHEMA: Schema = Schema { name: "group", fields: &FIELDS, api: false, admin: false };
+/// static SCHEMA: Schema = Schema::new("group", &FIELDS);
 /// assert_eq!(ddl::create_table(&SCHEMA, Dialect::Sqlite), [
 ///     r#"CREATE TABLE IF NOT EXISTS "group" ( "id" BIGINT NOT NULL PRIMARY KEY, "order" TEXT NOT NULL, "_version" BIGINT NOT NULL )"#,
 ///     r#"CREATE INDEX IF NOT EXISTS "group_order_idx" ON "group" ("order")"#,

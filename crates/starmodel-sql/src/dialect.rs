@@ -182,7 +182,7 @@ pub(crate) fn is_keyed(field: &Field) -> bool {
 /// ```
 /// use starmodel_core::entity::{Field, FieldType};
 /// use starmodel_sql::{Dialect, column_type};
-/// let title = Field { index: true, ..Field::new("title", "String", FieldType::Text) };
+/// let title = Field::new("title", "String", FieldType::Text).index();
 /// assert_eq!(column_type(&title, Dialect::MySql), "VARCHAR(255)");
 /// assert_eq!(column_type(&title, Dialect::Postgres), "TEXT COLLATE \"C\"");
 /// ```

@@ -150,23 +150,11 @@ mod tests {
     use super::*;
 
     static FIELDS: [Field; 3] = [
-        Field {
-            id: true,
-            unique: true,
-            ..Field::new("id", "String", FieldType::Text)
-        },
-        Field {
-            nullable: true,
-            ..Field::new("order", "Option<i64>", FieldType::Integer)
-        },
+        Field::new("id", "String", FieldType::Text).id().unique(),
+        Field::new("order", "Option<i64>", FieldType::Integer).nullable(),
         Field::new("tags", "Vec<String>", FieldType::Json),
     ];
-    static SCHEMA: Schema = Schema {
-        name: "group",
-        fields: &FIELDS,
-        api: false,
-        admin: false,
-    };
+    static SCHEMA: Schema = Schema::new("group", &FIELDS);
 
     fn filter(field: &str, op: FilterOp, value: Value) -> ListQuery {
         ListQuery {

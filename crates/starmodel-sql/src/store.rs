@@ -1,6 +1,7 @@
 //! [`SqlStore`]: entity state in typed SQL tables.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use async_trait::async_trait;
@@ -13,7 +14,7 @@ use starmodel_core::{
 
 use crate::backend::SqlPool;
 use crate::dialect::Dialect;
-use crate::migrate::{self, MigrateConfig};
+use crate::migrate::{self, MigrateConfig, Migrator};
 use crate::query;
 use crate::table::TableInfo;
 
@@ -40,7 +41,7 @@ pub const DEFAULT_URL: &str = "sqlite://starmodel.db";
 /// use starmodel_sql::SqlStore;
 ///
 /// static FIELDS: [Field; 1] = [Field::new("count", "i64", FieldType::Integer)];
-/// static COUNTER: Schema = Schema { name: "counter", fields: &FIELDS, api: false, admin: false };
+/// static COUNTER: Schema = Schema::new("counter", &FIELDS);
 ///
 /// let store = SqlStore::connect("sqlite::memory:").await.unwrap();
 /// store.attach(&COUNTER).unwrap();
@@ -122,11 +123,6 @@ impl SqlStore {
         self.inner.pool.close().await;
     }
 
-    /// How `prepare` migrates (set by the builder methods in [`migrate`]).
-    pub(crate) fn migrate_settings(&self) -> &Mutex<MigrateConfig> {
-        &self.inner.migrate
-    }
-
     fn table(&self, entity: &str) -> Result<Arc<TableInfo>, StoreError> {
         self.inner
             .tables
@@ -146,7 +142,8 @@ impl SqlStore {
 /// [`SqlStore::migrate_on_start`] says (by default, adds what is missing and refuses
 /// to lose data).
 async fn prepare(store: &SqlStore) -> Result<(), StoreError> {
-    Ok(migrate::on_start(store).await?)
+    let config = store.migrate_config();
+    Ok(Migrator::new(store).on_start(&config).await?)
 }
 
 #[async_trait]
@@ -221,5 +218,70 @@ fn unholdable_key(table: &TableInfo, key: &EntityKey) -> Option<StoreError> {
     match table.key_value(key.id.as_str()) {
         Err(e @ StoreError::Invalid { .. }) => Some(e),
         _ => None,
+    }
+}
+
+/// Migration settings, chosen before the store is handed to the application.
+impl SqlStore {
+    /// Keep migration files in `dir` (as `<dir>/<dialect>/<NNNN>_<slug>.sql`):
+    /// on start, pending files are applied and new steps are written there before
+    /// they run, so they can be reviewed and committed. Without a directory,
+    /// [`MigrateOnStart::Auto`](migrate::MigrateOnStart::Auto) applies its plan directly (still recorded in the
+    /// history table) and [`MigrateOnStart::ApplyFiles`](migrate::MigrateOnStart::ApplyFiles) reads
+    /// [`Migrator::DEFAULT_DIR`].
+    pub fn migrations_dir(self, dir: impl Into<PathBuf>) -> Self {
+        self.update_migrate_config(|c| c.dir = Some(dir.into()));
+        self
+    }
+
+    /// What `prepare` does about migrations; [`MigrateOnStart::Auto`](migrate::MigrateOnStart::Auto) unless told.
+    pub fn migrate_on_start(self, mode: migrate::MigrateOnStart) -> Self {
+        self.update_migrate_config(|c| c.mode = mode);
+        self
+    }
+
+    /// Whether start-up migrations may change column types or nullability and drop
+    /// columns (`false` unless told: start-up fails listing those steps instead).
+    pub fn allow_destructive(self, allow: bool) -> Self {
+        self.update_migrate_config(|c| c.allow_destructive = allow);
+        self
+    }
+
+    fn migrate_config(&self) -> MigrateConfig {
+        self.inner
+            .migrate
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn update_migrate_config(&self, f: impl FnOnce(&mut MigrateConfig)) {
+        f(&mut self
+            .inner
+            .migrate
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner));
+    }
+}
+
+/// The store hands the migrator its connections and attached schemas.
+impl migrate::Source for SqlStore {
+    fn pool(&self) -> &SqlPool {
+        SqlStore::pool(self)
+    }
+
+    fn schemas(&self) -> Vec<&'static Schema> {
+        SqlStore::schemas(self)
+    }
+}
+
+impl Migrator {
+    /// A migrator for `store`'s attached entities; destructive steps are allowed
+    /// when the store allows them.
+    pub fn new(store: &SqlStore) -> Self {
+        Migrator::from_source(
+            Arc::new(store.clone()),
+            store.migrate_config().allow_destructive,
+        )
     }
 }

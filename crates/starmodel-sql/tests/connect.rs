@@ -9,12 +9,7 @@ use starmodel_core::{EntityKey, Mutation, Store, StoreError};
 use starmodel_sql::{Dialect, SqlPool, SqlStore};
 
 static FIELDS: [Field; 1] = [Field::new("count", "i64", FieldType::Integer)];
-static COUNTER: Schema = Schema {
-    name: "counter",
-    fields: &FIELDS,
-    api: false,
-    admin: false,
-};
+static COUNTER: Schema = Schema::new("counter", &FIELDS);
 
 #[tokio::test]
 async fn sqlite_file_is_created_in_wal_mode() {

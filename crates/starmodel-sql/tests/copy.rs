@@ -8,16 +8,13 @@
 mod support;
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::{Value, json};
 use starmodel::prelude::*;
 use starmodel_core::store::copy::{Checksum, CopyError, CopyOptions, checksum, copy};
-use starmodel_core::store::{UpdateFn, UpdateOutcome};
+use starmodel_core::store::testing::{HookedImports, ImportBudget};
 use starmodel_core::{EntityId, EntityKey, MemoryStore, Mutation, Record, Store, StoreError};
 use support::{BACKENDS, Backend, TestDb, fresh};
 
@@ -360,58 +357,13 @@ async fn prune_deletes_only_when_asked(backend: Backend) {
     assert_eq!(db.store.list(entity).await.unwrap().len(), SPECIMENS - 2);
 }
 
-/// Delegates to a SQL store; its imports fail once `budget` of them succeeded.
-struct FailAfter {
-    inner: Arc<starmodel_sql::SqlStore>,
-    budget: AtomicUsize,
-}
-
-#[async_trait]
-impl Store for FailAfter {
-    async fn load(&self, key: &EntityKey) -> Result<Option<Record>, StoreError> {
-        self.inner.load(key).await
-    }
-
-    async fn update(
-        &self,
-        key: &EntityKey,
-        f: &mut UpdateFn<'_>,
-    ) -> Result<UpdateOutcome, StoreError> {
-        self.inner.update(key, f).await
-    }
-
-    async fn list(&self, entity: &str) -> Result<Vec<(EntityId, Record)>, StoreError> {
-        self.inner.list(entity).await
-    }
-
-    async fn query(
-        &self,
-        entity: &str,
-        query: &starmodel_core::ListQuery,
-    ) -> Result<starmodel_core::Page, StoreError> {
-        self.inner.query(entity, query).await
-    }
-
-    async fn import(&self, key: &EntityKey, record: &Record) -> Result<(), StoreError> {
-        let taken = self
-            .budget
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |b| b.checked_sub(1));
-        if taken.is_err() {
-            return Err(StoreError::Unavailable("connection reset".into()));
-        }
-        self.inner.import(key, record).await
-    }
-}
-
 async fn an_interrupted_copy_into_sql_completes_when_rerun(backend: Backend) {
     let Some(db) = sql(backend).await else {
         return;
     };
     let from = source().await;
-    let to = FailAfter {
-        inner: db.store.clone(),
-        budget: AtomicUsize::new(617),
-    };
+    let budget = ImportBudget::new(617);
+    let to = HookedImports::new((*db.store).clone(), budget.hook("connection reset"));
     let err = copy(&from, &to, &entities(), CopyOptions::default())
         .await
         .unwrap_err();
@@ -426,7 +378,7 @@ async fn an_interrupted_copy_into_sql_completes_when_rerun(backend: Backend) {
         617
     );
 
-    to.budget.store(usize::MAX, Ordering::SeqCst);
+    budget.set(usize::MAX);
     let report = copy(&from, &to, &entities(), CopyOptions::default())
         .await
         .unwrap();

@@ -5,64 +5,38 @@ use starmodel_core::entity::{Field, FieldType, Rule, Schema};
 use starmodel_sql::{Dialect, ddl};
 
 static EVERYTHING: [Field; 12] = [
-    Field {
-        id: true,
-        unique: true,
-        ..Field::new("id", "uuid::Uuid", FieldType::Uuid)
-    },
+    Field::new("id", "uuid::Uuid", FieldType::Uuid)
+        .id()
+        .unique(),
     Field::new("count", "i64", FieldType::Integer),
-    Field {
-        nullable: true,
-        index: true,
-        ..Field::new("score", "Option<f64>", FieldType::Float)
-    },
-    Field {
-        unique: true,
-        validate: &[Rule::Email],
-        ..Field::new("email", "String", FieldType::Text)
-    },
-    Field {
-        index: true,
-        validate: &[Rule::Length {
+    Field::new("score", "Option<f64>", FieldType::Float)
+        .nullable()
+        .index(),
+    Field::new("email", "String", FieldType::Text)
+        .unique()
+        .validate(&[Rule::Email]),
+    Field::new("title", "String", FieldType::Text)
+        .index()
+        .validate(&[Rule::Length {
             min: Some(1),
             max: Some(200),
-        }],
-        ..Field::new("title", "String", FieldType::Text)
-    },
+        }]),
     Field::new("body", "String", FieldType::Text),
     Field::new("done", "bool", FieldType::Bool),
-    Field {
-        nullable: true,
-        unique: true,
-        ..Field::new("ref", "Option<uuid::Uuid>", FieldType::Uuid)
-    },
-    Field {
-        index: true,
-        ..Field::new("at", "chrono::DateTime<chrono::Utc>", FieldType::DateTime)
-    },
+    Field::new("ref", "Option<uuid::Uuid>", FieldType::Uuid)
+        .nullable()
+        .unique(),
+    Field::new("at", "chrono::DateTime<chrono::Utc>", FieldType::DateTime).index(),
     Field::new("day", "chrono::NaiveDate", FieldType::DateTime),
-    Field {
-        nullable: true,
-        ..Field::new("tags", "Option<Vec<String>>", FieldType::Json)
-    },
+    Field::new("tags", "Option<Vec<String>>", FieldType::Json).nullable(),
     Field::new("order", "String", FieldType::Text),
 ];
 
-static RECORD: Schema = Schema {
-    name: "everything",
-    fields: &EVERYTHING,
-    api: false,
-    admin: false,
-};
+static RECORD: Schema = Schema::new("everything", &EVERYTHING);
 
 static COUNTER_FIELDS: [Field; 1] = [Field::new("count", "i64", FieldType::Integer)];
 
-static SESSION: Schema = Schema {
-    name: "select",
-    fields: &COUNTER_FIELDS,
-    api: false,
-    admin: false,
-};
+static SESSION: Schema = Schema::new("select", &COUNTER_FIELDS);
 
 fn ddl_text(dialect: Dialect) -> String {
     [&RECORD, &SESSION]

@@ -215,13 +215,10 @@ mod tests {
 
     #[test]
     fn field_schemas_carry_types_bounds_and_rules() {
-        let u8s = Field {
-            validate: &[Rule::Range {
-                min: Some(1.0),
-                max: Some(300.0),
-            }],
-            ..Field::new("stars", "u8", FieldType::Integer)
-        };
+        let u8s = Field::new("stars", "u8", FieldType::Integer).validate(&[Rule::Range {
+            min: Some(1.0),
+            max: Some(300.0),
+        }]);
         assert_eq!(
             field_schema(&u8s, Usage::Body),
             json!({"type": "integer", "format": "int32", "minimum": 1, "maximum": 255})
@@ -230,25 +227,19 @@ mod tests {
             field_schema(&u8s, Usage::Filter),
             json!({"type": "integer", "format": "int32", "minimum": 0, "maximum": 255})
         );
-        let u64s = Field {
-            nullable: true,
-            ..Field::new("n", "Option<u64>", FieldType::Integer)
-        };
+        let u64s = Field::new("n", "Option<u64>", FieldType::Integer).nullable();
         assert_eq!(
             field_schema(&u64s, Usage::Body),
             json!({"type": "integer", "format": "int64", "minimum": 0, "maximum": i64::MAX, "nullable": true}),
             "a SQL store's BIGINT holds no more"
         );
-        let email = Field {
-            validate: &[
-                Rule::Email,
-                Rule::Length {
-                    min: None,
-                    max: Some(80),
-                },
-            ],
-            ..Field::new("email", "String", FieldType::Text)
-        };
+        let email = Field::new("email", "String", FieldType::Text).validate(&[
+            Rule::Email,
+            Rule::Length {
+                min: None,
+                max: Some(80),
+            },
+        ]);
         assert_eq!(
             field_schema(&email, Usage::Body),
             json!({"type": "string", "format": "email", "maxLength": 80})
@@ -256,10 +247,7 @@ mod tests {
         let any = Field::new("meta", "serde_json::Value", FieldType::Json);
         assert!(field_schema(&any, Usage::Body).get("type").is_none());
         assert!(field_schema(&any, Usage::Patch).get("anyOf").is_some());
-        let id = Field {
-            id: true,
-            ..Field::new("slug", "String", FieldType::Text)
-        };
+        let id = Field::new("slug", "String", FieldType::Text).id();
         assert_eq!(field_schema(&id, Usage::Path)["minLength"], 1);
         assert!(field_schema(&id, Usage::Filter).get("minLength").is_none());
     }

@@ -260,16 +260,8 @@ mod tests {
                 const SCOPE: Scope = Scope::Record;
                 const STORE: StoreKind = StoreKind::Memory;
                 fn schema() -> &'static Schema {
-                    static FIELDS: [Field; 1] = [Field {
-                        id: true,
-                        ..Field::new("id", $rust_type, FieldType::$ty)
-                    }];
-                    static SCHEMA: Schema = Schema {
-                        name: stringify!($name),
-                        fields: &FIELDS,
-                        api: false,
-                        admin: false,
-                    };
+                    static FIELDS: [Field; 1] = [Field::new("id", $rust_type, FieldType::$ty).id()];
+                    static SCHEMA: Schema = Schema::new(stringify!($name), &FIELDS);
                     &SCHEMA
                 }
                 fn initial(_: &EntityId) -> Option<Self> {

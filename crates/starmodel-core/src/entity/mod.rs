@@ -83,7 +83,7 @@ pub const GLOBAL_ID: &str = "global";
 ///     const SCOPE: Scope = Scope::Global;
 ///     const STORE: StoreKind = StoreKind::Memory;
 ///     fn schema() -> &'static Schema {
-///         static SCHEMA: Schema = Schema { name: "counter", fields: &[], api: false, admin: false };
+///         static SCHEMA: Schema = Schema::new("counter", &[]);
 ///         &SCHEMA
 ///     }
 ///     fn initial(_: &EntityId) -> Option<Self> { Some(Self::default()) }

@@ -17,6 +17,27 @@ pub struct Schema {
 }
 
 impl Schema {
+    /// A schema named `name` with `fields`, served neither by the JSON API nor the
+    /// admin (set `api` with struct update syntax):
+    ///
+    /// ```
+    /// use starmodel_core::entity::{Field, FieldType, Schema};
+    /// static FIELDS: [Field; 2] = [
+    ///     Field::new("id", "String", FieldType::Text).id(),
+    ///     Field::new("note", "Option<String>", FieldType::Text).nullable(),
+    /// ];
+    /// static NOTE: Schema = Schema::new("note", &FIELDS);
+    /// assert_eq!(NOTE.id_field().map(|f| f.name), Some("id"));
+    /// ```
+    pub const fn new(name: &'static str, fields: &'static [Field]) -> Self {
+        Self {
+            name,
+            fields,
+            api: false,
+            admin: false,
+        }
+    }
+
     /// The field with this name.
     pub fn field(&self, name: &str) -> Option<&'static Field> {
         self.fields.iter().find(|f| f.name == name)
@@ -104,6 +125,36 @@ impl Field {
             validate: &[],
             renamed_from: None,
         }
+    }
+
+    /// The same field, as the `#[entity(id)]` one.
+    pub const fn id(mut self) -> Self {
+        self.id = true;
+        self
+    }
+
+    /// The same field, allowed to be null (`Option<T>`).
+    pub const fn nullable(mut self) -> Self {
+        self.nullable = true;
+        self
+    }
+
+    /// The same field, unique among the entity's records.
+    pub const fn unique(mut self) -> Self {
+        self.unique = true;
+        self
+    }
+
+    /// The same field, indexed.
+    pub const fn index(mut self) -> Self {
+        self.index = true;
+        self
+    }
+
+    /// The same field, checked by `rules`.
+    pub const fn validate(mut self, rules: &'static [Rule]) -> Self {
+        self.validate = rules;
+        self
     }
 
     /// The largest text length the rules allow, if any (SQL stores size columns by it).

@@ -11,6 +11,7 @@
 pub mod copy;
 mod memory;
 pub mod query;
+pub mod testing;
 
 pub use copy::{Checksum, CopyError, CopyOptions, CopyReport, EntityCopy, checksum, copy};
 pub use memory::{MemoryStore, MemoryStoreBuilder};

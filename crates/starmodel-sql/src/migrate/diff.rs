@@ -231,10 +231,7 @@ mod tests {
         }
     }
 
-    static ID: Field = Field {
-        id: true,
-        ..Field::new("id", "i64", FieldType::Integer)
-    };
+    static ID: Field = Field::new("id", "i64", FieldType::Integer).id();
     static FIELDS: [Field; 2] = [
         ID,
         Field {
@@ -243,12 +240,7 @@ mod tests {
             ..Field::new("title", "String", FieldType::Text)
         },
     ];
-    static TODO: Schema = Schema {
-        name: "todo",
-        fields: &FIELDS,
-        api: false,
-        admin: false,
-    };
+    static TODO: Schema = Schema::new("todo", &FIELDS);
 
     #[test]
     fn renames_follow_renamed_from_and_foreign_indexes_stay() {

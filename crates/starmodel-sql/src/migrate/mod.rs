@@ -32,10 +32,10 @@
 //! use starmodel_sql::migrate::{MigrateOnStart, Migrator};
 //!
 //! static FIELDS: [Field; 2] = [
-//!     Field { id: true, ..Field::new("id", "i64", FieldType::Integer) },
+//!     Field::new("id", "i64", FieldType::Integer).id(),
 //!     Field::new("title", "String", FieldType::Text),
 //! ];
-//! static TODO: Schema = Schema { name: "todo", fields: &FIELDS, api: false, admin: false };
+//! static TODO: Schema = Schema::new("todo", &FIELDS);
 //!
 //! let dir = tempfile::tempdir().unwrap();
 //! let store = SqlStore::connect("sqlite::memory:").await.unwrap()
@@ -58,15 +58,25 @@ mod live;
 mod plan;
 
 use std::path::{Path, PathBuf};
-use std::sync::PoisonError;
+use std::sync::Arc;
 
 pub use error::MigrateError;
 pub use history::Applied;
 pub use live::{LiveColumn, LiveIndex, LiveTable};
 pub use plan::{Plan, Step};
 
-use crate::SqlStore;
+use starmodel_core::Schema;
+
+use crate::backend::SqlPool;
 use conn::{Access, Conn, Held};
+
+/// What a [`Migrator`] reads of its store: the connections and the attached
+/// entities' schemas (implemented by [`SqlStore`](crate::SqlStore), which hands
+/// itself to [`Migrator::new`]).
+pub(crate) trait Source: Send + Sync + std::fmt::Debug {
+    fn pool(&self) -> &SqlPool;
+    fn schemas(&self) -> Vec<&'static Schema>;
+}
 
 /// What [`SqlStore`]'s `prepare` does about migrations (set with
 /// [`SqlStore::migrate_on_start`]).
@@ -90,9 +100,9 @@ pub enum MigrateOnStart {
 /// How a [`SqlStore`] migrates on start.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct MigrateConfig {
-    mode: MigrateOnStart,
-    dir: Option<PathBuf>,
-    allow_destructive: bool,
+    pub(crate) mode: MigrateOnStart,
+    pub(crate) dir: Option<PathBuf>,
+    pub(crate) allow_destructive: bool,
 }
 
 /// Plans, writes and applies the migrations of a [`SqlStore`]'s attached entities.
@@ -112,7 +122,7 @@ pub(crate) struct MigrateConfig {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Migrator {
-    store: SqlStore,
+    source: Arc<dyn Source>,
     allow_destructive: bool,
 }
 
@@ -121,12 +131,11 @@ impl Migrator {
     /// the working directory.
     pub const DEFAULT_DIR: &'static str = "migrations";
 
-    /// A migrator for `store`'s attached entities; destructive steps are allowed
-    /// when the store allows them.
-    pub fn new(store: &SqlStore) -> Self {
+    /// A migrator reading `source` (what [`Migrator::new`] builds from a store).
+    pub(crate) fn from_source(source: Arc<dyn Source>, allow_destructive: bool) -> Self {
         Self {
-            allow_destructive: store.migrate_config().allow_destructive,
-            store: store.clone(),
+            source,
+            allow_destructive,
         }
     }
 
@@ -180,7 +189,7 @@ impl Migrator {
     /// One connection for the whole run, holding a lock that keeps other
     /// processes' migrations waiting; the history table exists.
     async fn open(&self, access: Access) -> Result<Held, MigrateError> {
-        let mut held = Held::acquire(self.store.pool(), access).await?;
+        let mut held = Held::acquire(self.source.pool(), access).await?;
         match history::ensure_table(&mut held.conn()).await {
             Ok(()) => Ok(held),
             Err(e) => close(held, Err(e)).await,
@@ -190,7 +199,7 @@ impl Migrator {
     async fn plan_on(&self, conn: &mut Conn<'_>) -> Result<Plan, MigrateError> {
         let dialect = conn.dialect();
         let mut tables = Vec::new();
-        for schema in self.store.schemas() {
+        for schema in self.source.schemas() {
             let live = live::table(conn, schema.name).await?;
             tables.push(diff::table(schema, live, dialect)?);
         }
@@ -255,7 +264,7 @@ impl Migrator {
     }
 
     /// What `SqlStore::prepare` runs.
-    async fn on_start(&self, config: &MigrateConfig) -> Result<(), MigrateError> {
+    pub(crate) async fn on_start(&self, config: &MigrateConfig) -> Result<(), MigrateError> {
         if config.mode == MigrateOnStart::Off {
             return Ok(());
         }
@@ -305,52 +314,5 @@ async fn close<T>(held: Held, result: Result<T, MigrateError>) -> Result<T, Migr
             tracing::warn!("ending the migration run failed: {e}");
             Err(first)
         }
-    }
-}
-
-/// Start-up migrations: what [`SqlStore`]'s `prepare` runs.
-pub(crate) async fn on_start(store: &SqlStore) -> Result<(), MigrateError> {
-    let config = store.migrate_config();
-    Migrator::new(store).on_start(&config).await
-}
-
-/// Migration settings, chosen before the store is handed to the application.
-impl SqlStore {
-    /// Keep migration files in `dir` (as `<dir>/<dialect>/<NNNN>_<slug>.sql`):
-    /// on start, pending files are applied and new steps are written there before
-    /// they run, so they can be reviewed and committed. Without a directory,
-    /// [`MigrateOnStart::Auto`] applies its plan directly (still recorded in the
-    /// history table) and [`MigrateOnStart::ApplyFiles`] reads
-    /// [`Migrator::DEFAULT_DIR`].
-    pub fn migrations_dir(self, dir: impl Into<PathBuf>) -> Self {
-        self.update_migrate_config(|c| c.dir = Some(dir.into()));
-        self
-    }
-
-    /// What `prepare` does about migrations; [`MigrateOnStart::Auto`] unless told.
-    pub fn migrate_on_start(self, mode: MigrateOnStart) -> Self {
-        self.update_migrate_config(|c| c.mode = mode);
-        self
-    }
-
-    /// Whether start-up migrations may change column types or nullability and drop
-    /// columns (`false` unless told: start-up fails listing those steps instead).
-    pub fn allow_destructive(self, allow: bool) -> Self {
-        self.update_migrate_config(|c| c.allow_destructive = allow);
-        self
-    }
-
-    fn migrate_config(&self) -> MigrateConfig {
-        self.migrate_settings()
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    fn update_migrate_config(&self, f: impl FnOnce(&mut MigrateConfig)) {
-        f(&mut self
-            .migrate_settings()
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner));
     }
 }

@@ -12,22 +12,14 @@ use starmodel_sql::migrate::Migrator;
 
 use super::TestDb;
 
-pub const ID: Field = Field {
-    id: true,
-    ..Field::new("id", "String", FieldType::Text)
-};
-pub const TITLE: Field = Field {
-    index: true,
-    validate: &[Rule::Length {
+pub const ID: Field = Field::new("id", "String", FieldType::Text).id();
+pub const TITLE: Field = Field::new("title", "String", FieldType::Text)
+    .index()
+    .validate(&[Rule::Length {
         min: Some(1),
         max: Some(200),
-    }],
-    ..Field::new("title", "String", FieldType::Text)
-};
-pub const NOTE: Field = Field {
-    nullable: true,
-    ..Field::new("note", "Option<String>", FieldType::Text)
-};
+    }]);
+pub const NOTE: Field = Field::new("note", "Option<String>", FieldType::Text).nullable();
 
 /// v1: an id and an indexed title.
 pub static V1_FIELDS: [Field; 2] = [ID, TITLE];
@@ -37,10 +29,7 @@ pub static V1: Schema = todo_v(&V1_FIELDS);
 pub static V2_FIELDS: [Field; 9] = [
     ID,
     TITLE,
-    Field {
-        index: true,
-        ..Field::new("priority", "i64", FieldType::Integer)
-    },
+    Field::new("priority", "i64", FieldType::Integer).index(),
     NOTE,
     Field::new("score", "f64", FieldType::Float),
     Field::new("done", "bool", FieldType::Bool),

@@ -18,12 +18,7 @@ impl Entity for Tally {
     const SCOPE: Scope = Scope::Global;
     const STORE: StoreKind = StoreKind::Memory;
     fn schema() -> &'static Schema {
-        static SCHEMA: Schema = Schema {
-            name: "tally",
-            fields: &[],
-            api: false,
-            admin: false,
-        };
+        static SCHEMA: Schema = Schema::new("tally", &[]);
         &SCHEMA
     }
     fn initial(_: &EntityId) -> Option<Self> {

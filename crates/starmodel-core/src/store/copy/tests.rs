@@ -1,15 +1,10 @@
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use async_trait::async_trait;
-use serde_json::json;
-
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::checksum::{combine, write_canonical};
 use super::*;
 use crate::MemoryStore;
-use crate::store::{Record, UpdateFn, UpdateOutcome};
+use crate::store::Record;
+use crate::store::testing::{HookedImports, ImportBudget};
 
 const ENTITY: &str = "item";
 
@@ -202,56 +197,12 @@ async fn other_entities_are_left_alone() {
     assert_eq!(to.load(&other).await.unwrap(), Some(record));
 }
 
-/// A memory store whose imports pass through `hook` first, which may fail one or
-/// change the record.
-struct Hooked<F> {
-    inner: MemoryStore,
-    hook: F,
-}
-
-#[async_trait]
-impl<F> Store for Hooked<F>
-where
-    F: Fn(&Record) -> Result<Record, StoreError> + Send + Sync + 'static,
-{
-    async fn load(&self, key: &EntityKey) -> Result<Option<Record>, StoreError> {
-        self.inner.load(key).await
-    }
-
-    async fn update(
-        &self,
-        key: &EntityKey,
-        f: &mut UpdateFn<'_>,
-    ) -> Result<UpdateOutcome, StoreError> {
-        self.inner.update(key, f).await
-    }
-
-    async fn list(&self, entity: &str) -> Result<Vec<(EntityId, Record)>, StoreError> {
-        self.inner.list(entity).await
-    }
-
-    async fn import(&self, key: &EntityKey, record: &Record) -> Result<(), StoreError> {
-        let record = (self.hook)(record)?;
-        self.inner.import(key, &record).await
-    }
-}
-
 #[tokio::test]
 async fn an_interrupted_copy_completes_when_rerun() {
     let from = filled(300).await;
     // Imports fail once `budget` of them succeeded.
-    let budget = Arc::new(AtomicUsize::new(123));
-    let left = Arc::clone(&budget);
-    let to = Hooked {
-        inner: MemoryStore::new(),
-        hook: move |record: &Record| {
-            let taken = left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |b| b.checked_sub(1));
-            match taken {
-                Ok(_) => Ok(record.clone()),
-                Err(_) => Err(StoreError::Unavailable("connection lost".into())),
-            }
-        },
-    };
+    let budget = ImportBudget::new(123);
+    let to = HookedImports::new(MemoryStore::new(), budget.hook("connection lost"));
     let err = copy(&from, &to, &[ENTITY], options(50)).await.unwrap_err();
     assert!(
         matches!(
@@ -263,9 +214,9 @@ async fn an_interrupted_copy_completes_when_rerun() {
         ),
         "{err:?}"
     );
-    assert_eq!(to.inner.list(ENTITY).await.unwrap().len(), 123);
+    assert_eq!(to.list(ENTITY).await.unwrap().len(), 123);
 
-    budget.store(usize::MAX, Ordering::SeqCst);
+    budget.set(usize::MAX);
     let report = copy(&from, &to, &[ENTITY], options(50)).await.unwrap();
     let e = &report.entities[0];
     assert_eq!((e.count, e.copied, e.unchanged), (300, 177, 123));
@@ -275,16 +226,13 @@ async fn an_interrupted_copy_completes_when_rerun() {
 #[tokio::test]
 async fn a_store_that_alters_values_fails_verification() {
     // Rounds every float it imports, like a column with too little precision.
-    let lossy = Hooked {
-        inner: MemoryStore::new(),
-        hook: |record: &Record| {
-            let mut record = record.clone();
-            if let Some(r) = record.value.get("ratio").and_then(Value::as_f64) {
-                record.value["ratio"] = json!(r.round());
-            }
-            Ok(record)
-        },
-    };
+    let lossy = HookedImports::new(MemoryStore::new(), |record: &Record| {
+        let mut record = record.clone();
+        if let Some(r) = record.value.get("ratio").and_then(Value::as_f64) {
+            record.value["ratio"] = json!(r.round());
+        }
+        Ok(record)
+    });
     let from = filled(10).await;
     let err = copy(&from, &lossy, &[ENTITY], options(4))
         .await

@@ -189,26 +189,13 @@ mod unique {
     use serde_json::Value;
 
     static FIELDS: [Field; 3] = [
-        Field {
-            id: true,
-            ..Field::new("id", "String", FieldType::Text)
-        },
-        Field {
-            unique: true,
-            ..Field::new("email", "String", FieldType::Text)
-        },
-        Field {
-            unique: true,
-            nullable: true,
-            ..Field::new("nick", "Option<String>", FieldType::Text)
-        },
+        Field::new("id", "String", FieldType::Text).id(),
+        Field::new("email", "String", FieldType::Text).unique(),
+        Field::new("nick", "Option<String>", FieldType::Text)
+            .unique()
+            .nullable(),
     ];
-    static ACCOUNT: Schema = Schema {
-        name: "account",
-        fields: &FIELDS,
-        api: false,
-        admin: false,
-    };
+    static ACCOUNT: Schema = Schema::new("account", &FIELDS);
 
     fn account(id: &str) -> EntityKey {
         EntityKey::new("account", id)
