@@ -32,7 +32,7 @@ use std::task::{Context, Poll};
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use http::header;
-use tower::{Layer, Service, ServiceExt};
+use tower::{Layer, Service};
 use tracing::Instrument as _;
 
 pub use crate::policy::{Methods, Policy};
@@ -125,10 +125,9 @@ where
         let slot = SessionSlot::new(&ctx.sessions, req.headers());
         req.extensions_mut().insert(slot.clone());
         req.extensions_mut().insert(App::from_context(ctx.clone()));
-        // The clone that was made ready serves this request (tower's rule).
-        let inner = self.inner.clone();
-        let inner = std::mem::replace(&mut self.inner, inner);
-        let served = inner.oneshot(req);
+        // `inner` was made ready by `poll_ready` and its future owns what it needs:
+        // call it here, with no clone of the route per request.
+        let served = self.inner.call(req);
         Box::pin(async move {
             let mut response = if policy.to_completion.cover(&method) {
                 match ctx.writes.spawn(served.in_current_span()).await {
