@@ -7,6 +7,8 @@
 //! pipeline sets around page routes.
 
 use std::path::Path;
+
+use crate::announce::{Level, announce};
 use std::sync::{Arc, OnceLock};
 
 use axum::body::Body;
@@ -77,9 +79,12 @@ impl DatastarBundle {
             source: std::sync::Arc::new(source),
         })?;
         if !bytes.starts_with(b"// Datastar v1.0.4") {
-            tracing::warn!(
-                "`{}` does not start with `// Datastar v1.0.4`; StarModel speaks the v1.0.4 protocol",
-                path.display()
+            announce(
+                Level::Warn,
+                format_args!(
+                    "`{}` does not start with `// Datastar v1.0.4`; StarModel speaks the v1.0.4 protocol",
+                    path.display()
+                ),
             );
         }
         Ok(Self::local(Bytes::from(bytes)))

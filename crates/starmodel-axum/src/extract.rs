@@ -20,6 +20,9 @@ pub async fn extract_entity<E: Entity>(parts: &Parts) -> Result<E, ErrorResponse
             E::NAME
         ))
     })?;
+    // An entity the application does not register is the application's mistake
+    // (a 500 naming the fix), not a missing page.
+    app.entity_type::<E>()?;
     let id = match E::SCOPE {
         Scope::Session => SessionSlot::of(parts)
             .ok_or_else(|| not_served("no session on the request".into()))?

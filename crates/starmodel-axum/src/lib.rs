@@ -30,10 +30,12 @@
 //! | `live` | the live hub: one encoded frame per change, live views |
 //! | [`view`] | the page shell, entities as signals, live views in pages, the Datastar bundle |
 //! | `session` | the signed session cookie |
+//! | `announce` | start-up and shutdown messages, through `tracing` or on stderr |
 //!
 //! Imports go one way, with no loop: `server` and `routes` on top; then `view`,
 //! `pipeline`, `app`; then `session`, `live`, `policy`, `assets` and
-//! `rejection`, which import no other module.
+//! `rejection`, which import no other module but `announce` (start-up messages,
+//! on stderr when no tracing subscriber is installed), which imports none.
 //!
 //! Where the coming capabilities go:
 //!
@@ -49,6 +51,7 @@
 //! Events answer `text/event-stream` with Datastar patches; refusals answer their
 //! status with a message naming the problem ([`rejection`]).
 
+mod announce;
 mod app;
 mod assets;
 mod extract;

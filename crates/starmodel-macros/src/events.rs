@@ -55,10 +55,25 @@ fn check_param_type(ty: &Type) -> syn::Result<()> {
     }
 }
 
+/// The associated functions the derive generates on an entity type; an event
+/// method of the same name would clash with one of them (E0592).
+const RESERVED: [&str; 5] = ["action", "create", "find", "list", "all"];
+
 fn parse_event(method: &mut syn::ImplItemFn, index: usize) -> syn::Result<Event> {
     let attr = method.attrs.remove(index);
     let opts = event_attr::parse(&attr)?;
     let sig = &method.sig;
+    let ident = sig.ident.to_string();
+    if RESERVED.contains(&ident.as_str()) {
+        return Err(syn::Error::new(
+            sig.ident.span(),
+            format!(
+                "an event method cannot be named `{ident}`: `#[derive(Entity)]` generates \
+                 `{ident}` on the entity type (one of `action`, `create`, `find`, `list`, `all`); \
+                 rename the method and keep the event's name with `#[event(name = \"{ident}\")]`"
+            ),
+        ));
+    }
     if let Some(asyncness) = sig.asyncness {
         return Err(syn::Error::new(
             asyncness.span(),

@@ -554,3 +554,25 @@ async fn post_and_hang_up(
 async fn index_tally(tally: Tally) -> maud::Markup {
     starmodel::page(maud::html! { (tally) })
 }
+
+#[tokio::test]
+async fn a_handler_extracting_an_unregistered_entity_names_the_fix() {
+    async fn tally_page(tally: Tally) -> String {
+        tally.total.to_string()
+    }
+    let router = starmodel::StarModel::new()
+        .secret("test secret that is at least 32 bytes long")
+        .entity::<Counter>()
+        .route("/tally", axum::routing::get(tally_page))
+        .build()
+        .unwrap()
+        .router();
+    let res = send(&router, Request::get("/tally").body(Body::empty()).unwrap()).await;
+    assert_eq!(res.status, StatusCode::INTERNAL_SERVER_ERROR);
+    let message = res.json()["error"]["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("entity `tally` is not registered")
+            && message.contains(".entity::<Tally>()"),
+        "{message}"
+    );
+}

@@ -17,6 +17,7 @@ use tokio::net::{TcpListener, ToSocketAddrs};
 
 use super::mount::Mount;
 use super::{App, AppContext, BuildError, ServeError};
+use crate::announce::{Level, announce};
 use crate::assets::DatastarBundle;
 use crate::live::{LiveHub, ViewDef, Views, spawn_bus_listener};
 use crate::session::{SessionKeys, random_bytes, secret_from_file};
@@ -269,9 +270,12 @@ impl StarModel {
                 Ok(s) if !s.is_empty() => s.into_bytes(),
                 _ if shared => return Err(BuildError::SecretNotShared),
                 _ => {
-                    tracing::warn!(
-                        "no session secret configured ({SECRET_ENV} or secret_file): \
-                         sessions end when the process does"
+                    announce(
+                        Level::Warn,
+                        format_args!(
+                            "no session secret configured ({SECRET_ENV} or secret_file): \
+                             sessions end when the process does"
+                        ),
                     );
                     let mut b = vec![0u8; 32];
                     random_bytes(&mut b);
@@ -393,7 +397,8 @@ impl StarModel {
     pub async fn serve(self, addr: impl ToSocketAddrs) -> Result<(), ServeError> {
         let app = self.build()?;
         let listener = TcpListener::bind(addr).await?;
-        tracing::info!("listening on http://{}", listener.local_addr()?);
+        let addr = listener.local_addr()?;
+        announce(Level::Info, format_args!("listening on http://{addr}"));
         app.serve_with_shutdown(listener, shutdown_signal()).await
     }
 }
@@ -421,5 +426,5 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = term => {},
     }
-    tracing::info!("shutting down");
+    announce(Level::Info, format_args!("shutting down"));
 }

@@ -4,8 +4,9 @@ use std::path::PathBuf;
 
 use starmodel_core::StoreError;
 
-/// Why an application could not be built.
-#[derive(Debug, thiserror::Error)]
+/// Why an application could not be built. Its `Debug` is its sentence, so a
+/// `main` returning `Result<_, BuildError>` prints what went wrong, not a struct.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
     /// An entity asks for a store the application does not have.
@@ -97,8 +98,9 @@ pub enum BuildError {
     NoRuntime,
 }
 
-/// Why serving stopped with an error.
-#[derive(Debug, thiserror::Error)]
+/// Why serving stopped with an error (`Debug` prints its sentence, like
+/// [`BuildError`]).
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum ServeError {
     /// The application could not be built.
@@ -110,4 +112,35 @@ pub enum ServeError {
     /// Binding or serving failed.
     #[error("server i/o failed: {0}")]
     Io(#[from] std::io::Error),
+}
+
+/// `Debug` as the sentence `Display` gives: what `main` prints for an `Err`.
+macro_rules! debug_as_display {
+    ($($ty:ty),*) => {$(
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                std::fmt::Display::fmt(self, f)
+            }
+        }
+    )*};
+}
+debug_as_display!(BuildError, ServeError);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_debug_as_their_sentence() {
+        let e = BuildError::SecretTooShort { len: 3 };
+        assert_eq!(
+            format!("{e:?}"),
+            "session secret: it has 3 bytes; at least 32 are needed"
+        );
+        let e = ServeError::from(BuildError::NoRuntime);
+        assert_eq!(
+            format!("{e:?}"),
+            "StarModel::build must run inside a Tokio runtime"
+        );
+    }
 }
