@@ -33,8 +33,8 @@
 //! | `announce` | start-up and shutdown messages, through `tracing` or on stderr |
 //!
 //! Imports go one way, with no loop: `server` and `routes` on top; then `view`,
-//! `pipeline`, `app`; then `session`, `live`, `policy`, `assets` and
-//! `rejection`, which import no other module but `announce` (start-up messages,
+//! `pipeline`, `app`; then `session`, `live`, `policy`, `assets`, `layout`
+//! and `rejection`, which import no other module but `announce` (start-up messages,
 //! on stderr when no tracing subscriber is installed), which imports none.
 //!
 //! Where the coming capabilities go:
@@ -55,6 +55,7 @@ mod announce;
 mod app;
 mod assets;
 mod extract;
+mod layout;
 mod live;
 pub mod pipeline;
 mod policy;

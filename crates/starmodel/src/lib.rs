@@ -92,8 +92,9 @@ pub use starmodel_macros::{Entity, event, events};
 /// Everything an application usually needs, in one import.
 pub mod prelude {
     pub use axum::routing::{delete, get, post};
-    pub use maud::{Markup, html};
+    pub use maud::{DOCTYPE, Markup, PreEscaped, Render, html};
     pub use serde::{Deserialize, Serialize};
+    pub use starmodel_axum::view::Layout;
     pub use starmodel_axum::{
         App, ErrorResponse, Session, StarModel, live_record, live_view, page, page_titled,
     };

@@ -576,3 +576,32 @@ async fn a_handler_extracting_an_unregistered_entity_names_the_fix() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn a_layout_adds_head_elements_and_wraps_every_page() {
+    use starmodel::prelude::{Layout, html};
+    let router = builder()
+        .layout(
+            Layout::new()
+                .stylesheet("/static/app.css")
+                .body(|page| html! { nav { "Home" } (page) }),
+        )
+        .build()
+        .unwrap()
+        .router();
+    let page = send(&router, Request::get("/").body(Body::empty()).unwrap()).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let body = &page.body;
+    let link = body
+        .find(r#"<link rel="stylesheet" href="/static/app.css">"#)
+        .expect("the layout's stylesheet");
+    // After StarModel's own style (so its rules win), inside the head.
+    assert!(body.find("<style>").unwrap() < link && link < body.find("</head>").unwrap());
+    let nav = body.find("<nav>Home</nav>").expect("the layout's nav");
+    assert!(body.find(r#"<main class="sm-page">"#).unwrap() < nav);
+    // The framework's stylesheet carries no application's rules.
+    assert!(!body.contains("ul.todos"), "{body}");
+
+    let plain = send(&support::router(), Request::get("/").body(Body::empty()).unwrap()).await;
+    assert!(!plain.body.contains("/static/app.css") && !plain.body.contains("<nav>"));
+}

@@ -15,6 +15,9 @@ use std::time::Duration;
 use starmodel::prelude::*;
 use starmodel::sql::SqlStore;
 
+/// The showcase's own stylesheet (StarModel's shell carries only its own).
+const STYLE: &str = include_str!("style.css");
+
 /// The application: every showcase entity and page, with the memory store's
 /// snapshot, the session secret and the SQLite database kept in `data_dir`
 /// (`DATABASE_URL`, when set, names another database).
@@ -41,6 +44,7 @@ pub async fn app_on(data_dir: &Path, url: &str) -> Result<StarModel, starmodel::
         .capacity(1_000_000)
         .build()?;
     Ok(StarModel::new()
+        .layout(Layout::new().head(html! { style { (PreEscaped(STYLE)) } }))
         .mount(starmodel::api::JsonApi)
         .memory_store(memory)
         .secret_file(data_dir.join("secret"))

@@ -19,6 +19,7 @@ use super::mount::Mount;
 use super::{App, AppContext, BuildError, ServeError};
 use crate::announce::{Level, announce};
 use crate::assets::DatastarBundle;
+use crate::layout::Layout;
 use crate::live::{LiveHub, ViewDef, Views, spawn_bus_listener};
 use crate::session::{SessionKeys, random_bytes, secret_from_file};
 
@@ -69,6 +70,7 @@ pub struct StarModel {
     body_limit: usize,
     heartbeat: Duration,
     bundle: Option<DatastarBundle>,
+    layout: Layout,
 }
 
 impl Default for StarModel {
@@ -106,6 +108,7 @@ impl StarModel {
             body_limit: 1024 * 1024,
             heartbeat: Duration::from_secs(15),
             bundle: None,
+            layout: Layout::new(),
         }
     }
 
@@ -246,6 +249,24 @@ impl StarModel {
         self
     }
 
+    /// What every page rendered with [`page`](crate::page) adds to StarModel's
+    /// shell: stylesheets and other head elements, a layout around the body.
+    ///
+    /// ```
+    /// use maud::html;
+    /// use starmodel_axum::{StarModel, view::Layout};
+    /// let app = StarModel::new().layout(
+    ///     Layout::new()
+    ///         .stylesheet("/static/app.css")
+    ///         .body(|page| html! { nav { a href="/" { "Home" } } (page) }),
+    /// );
+    /// # let _ = app;
+    /// ```
+    pub fn layout(mut self, layout: Layout) -> Self {
+        self.layout = layout;
+        self
+    }
+
     /// Where pages load Datastar from (default: `STARMODEL_DATASTAR_JS` if set,
     /// else the CDN). A [`DatastarBundle::Local`] is served by this application.
     pub fn datastar_bundle(mut self, bundle: DatastarBundle) -> Self {
@@ -383,6 +404,7 @@ impl StarModel {
             shutdown: tokio::sync::watch::channel(false).0,
             stores,
             bundle: Arc::new(bundle),
+            layout: Arc::new(self.layout),
             writes: tokio_util::task::TaskTracker::new(),
             user_routes: self.routes,
             mounts: self.mounts,

@@ -11,6 +11,7 @@ use tokio_util::task::TaskTracker;
 
 use super::mount::Mount;
 use crate::assets::DatastarBundle;
+use crate::layout::Layout;
 use crate::live::LiveHub;
 use crate::session::SessionKeys;
 
@@ -34,6 +35,8 @@ pub(crate) struct AppContext {
     pub(crate) shutdown: watch::Sender<bool>,
     pub(crate) stores: Vec<Arc<dyn Store>>,
     pub(crate) bundle: Arc<DatastarBundle>,
+    /// What the application adds to every page.
+    pub(crate) layout: Arc<Layout>,
     /// The writes running in tasks of their own (the pipeline's
     /// run-to-completion), which shutdown waits for.
     pub(crate) writes: TaskTracker,

@@ -34,6 +34,7 @@ pub use crate::assets::{
     BundleError, DATASTAR_CDN_URL, DATASTAR_JS_ENV, DATASTAR_SRI, DatastarBundle,
 };
 
+pub use crate::layout::Layout;
 pub use live::{live_record, live_view};
 pub use page::{STREAM_PATH, live_stream, page, page_titled};
 pub use render::render_entity;

@@ -1,6 +1,8 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
+use crate::app::current_app;
 use crate::assets::{DatastarBundle, with_current};
+use crate::layout::Layout;
 use crate::rejection::{ERROR_ELEMENT_ID, ERROR_HEADER};
 
 /// The path of the page-level live stream.
@@ -45,8 +47,9 @@ pub fn page(body: Markup) -> Markup {
 }
 
 /// A complete HTML page: the Datastar bundle (CDN with SRI, or the local copy
-/// from `STARMODEL_DATASTAR_JS`), StarModel's stylesheet and glue, `body`, an
-/// error area and the live stream.
+/// from `STARMODEL_DATASTAR_JS`), StarModel's stylesheet and glue, what the
+/// application's [`Layout`](crate::view::Layout) adds, `body`, an error area and
+/// the live stream.
 ///
 /// ```
 /// use maud::html;
@@ -56,6 +59,15 @@ pub fn page(body: Markup) -> Markup {
 /// assert!(page.contains("id=\"starmodel-live\""));
 /// ```
 pub fn page_titled(title: &str, body: Markup) -> Markup {
+    let layout = current_app().map(|app| app.layout.clone());
+    let head = layout
+        .as_deref()
+        .map(Layout::head_elements)
+        .unwrap_or_default();
+    let body = match &layout {
+        Some(layout) => layout.wrap(body),
+        None => body,
+    };
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -67,6 +79,7 @@ pub fn page_titled(title: &str, body: Markup) -> Markup {
                 link rel="icon" href="data:,";
                 style { (PreEscaped(STYLE)) }
                 script { (PreEscaped(glue())) }
+                @for element in head { (element) }
                 (with_current(|bundle| match bundle {
                     DatastarBundle::Cdn => html! {
                         script type="module" src=(super::DATASTAR_CDN_URL)
