@@ -15,6 +15,7 @@
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use starmodel_core::StoreError;
 
@@ -101,9 +102,10 @@ impl TempDatabase {
     }
 
     /// A new database on the server the environment variable `var` names
-    /// (`DATABASE_URL_POSTGRES`, `DATABASE_URL_MYSQL`). When it is unset this
-    /// prints a notice and gives `None`, so the caller skips — except under
-    /// `CI=true`, where every backend must run and this panics.
+    /// (`DATABASE_URL_POSTGRES`, `DATABASE_URL_MYSQL`). When it is unset, the
+    /// local server those tests expect ([`local_default`]) is used if it
+    /// answers; else this prints a notice and gives `None`, so the caller skips,
+    /// except under `CI=true`, where every backend must run and this panics.
     ///
     /// # Panics
     ///
@@ -118,13 +120,35 @@ impl TempDatabase {
                     std::env::var("CI").as_deref() != Ok("true"),
                     "{var} is not set: under CI=true every backend runs"
                 );
-                eprintln!("notice: {var} is not set; skipping what needs it");
-                return None;
+                return Self::on_local_default(var).await;
             }
         };
         match Self::on_server(&admin_url).await {
             Ok(db) => Some(db),
             Err(e) => panic!("creating a database through {var}: {e}"),
+        }
+    }
+
+    /// A database on the local default server for `var`, if one answers.
+    async fn on_local_default(var: &str) -> Option<Self> {
+        let Some(url) = local_default(var) else {
+            eprintln!("notice: {var} is not set; skipping what needs it");
+            return None;
+        };
+        let attempt = tokio::time::timeout(Duration::from_secs(5), Self::on_server(url)).await;
+        match attempt {
+            Ok(Ok(db)) => {
+                eprintln!("notice: {var} is not set; using the local server {url}");
+                Some(db)
+            }
+            Ok(Err(e)) => {
+                eprintln!("notice: {var} is not set and {url} is not usable ({e}); skipping what needs it");
+                None
+            }
+            Err(_) => {
+                eprintln!("notice: {var} is not set and {url} did not answer; skipping what needs it");
+                None
+            }
         }
     }
 
@@ -208,5 +232,17 @@ impl Drop for TempDatabase {
                 }
             }
         }
+    }
+}
+
+/// The local server a variable of [`TempDatabase::from_env`] falls back to:
+/// PostgreSQL at `postgres://postgres@127.0.0.1:5432/test` for
+/// `DATABASE_URL_POSTGRES`, MariaDB or MySQL at `mysql://root@127.0.0.1:3306/test`
+/// for `DATABASE_URL_MYSQL`.
+pub fn local_default(var: &str) -> Option<&'static str> {
+    match var {
+        "DATABASE_URL_POSTGRES" => Some("postgres://postgres@127.0.0.1:5432/test"),
+        "DATABASE_URL_MYSQL" => Some("mysql://root@127.0.0.1:3306/test"),
+        _ => None,
     }
 }

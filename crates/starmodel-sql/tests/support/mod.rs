@@ -4,7 +4,9 @@
 //! SQLite gets a temporary file; PostgreSQL and MySQL a database `sm_<random>`
 //! created through `DATABASE_URL_POSTGRES` / `DATABASE_URL_MYSQL` and dropped when
 //! the [`TestDb`] is (also when the test panics). A backend whose variable is unset
-//! is skipped with a notice, unless `CI=true`, where that is a failure.
+//! runs on the local server (`starmodel_sql::testing::local_default`) when that
+//! answers, and is skipped with a notice otherwise, unless `CI=true`, where that
+//! is a failure.
 
 #![allow(dead_code, missing_docs, unreachable_pub, clippy::unwrap_used)]
 
