@@ -89,30 +89,43 @@ pub(crate) fn list_query(schema: &Schema, query: Option<&str>) -> Result<ListQue
             "limit" => q.limit = Some(count(&key, &text, 1, MAX_LIMIT)?),
             "offset" => q.offset = count(&key, &text, 0, MAX_OFFSET)?,
             "cursor" => q.cursor = Some(cursor(&key, &text)?),
-            "sort" => {
-                let (name, descending) = match text.strip_prefix('-') {
-                    Some(name) => (name, true),
-                    None => (text.as_ref(), false),
-                };
-                match schema.field(name) {
-                    Some(f) if f.kind().comparable() => {}
-                    Some(_) => return Err(bad(&key, format_args!("cannot sort by `{name}`"))),
-                    None => {
-                        return Err(bad(
-                            &key,
-                            format_args!("names no field of `{}`: `{name}`", schema.name),
-                        ));
-                    }
-                }
-                q.sort = Some(Sort {
-                    field: name.to_owned(),
-                    descending,
-                });
-            }
+            "sort" => q.sort = sorts(schema, &key, &text)?,
             _ => q.filters.push(filter(schema, &key, &text)?),
         }
     }
     Ok(q)
+}
+
+/// `sort=-pinned,created_at`: by each field in turn, `-` for largest first.
+fn sorts(schema: &Schema, key: &str, text: &str) -> Result<Vec<Sort>, BadParameter> {
+    let mut sorts: Vec<Sort> = Vec::new();
+    for part in text.split(',') {
+        let (name, descending) = match part.strip_prefix('-') {
+            Some(name) => (name, true),
+            None => (part, false),
+        };
+        match schema.field(name) {
+            Some(f) if f.kind().comparable() => {}
+            Some(_) => return Err(bad(key, format_args!("cannot sort by `{name}`"))),
+            None if name.is_empty() => {
+                return Err(bad(
+                    key,
+                    "names an empty field (`sort=a,-b` sorts by a, then b descending)",
+                ));
+            }
+            None => {
+                return Err(bad(
+                    key,
+                    format_args!("names no field of `{}`: `{name}`", schema.name),
+                ));
+            }
+        }
+        sorts.push(Sort {
+            field: name.to_owned(),
+            descending,
+        });
+    }
+    Ok(sorts)
 }
 
 fn filter(schema: &Schema, key: &str, text: &str) -> Result<Filter, BadParameter> {
@@ -173,11 +186,18 @@ mod tests {
         assert_eq!(q.offset, 4);
         assert_eq!(
             q.sort,
-            Some(Sort {
+            [Sort {
                 field: "age".into(),
                 descending: true
-            })
+            }]
         );
+        let multi = parse("sort=nick,-age").unwrap();
+        let by: Vec<_> = multi
+            .sort
+            .iter()
+            .map(|s| (s.field.as_str(), s.descending))
+            .collect();
+        assert_eq!(by, [("nick", false), ("age", true)]);
         assert_eq!(q.filters.len(), 3);
         assert_eq!(q.filters[0].value, json!(18));
         assert_eq!(q.filters[0].op, FilterOp::Ge);

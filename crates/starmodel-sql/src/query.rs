@@ -99,7 +99,7 @@ pub(crate) fn select(table: &TableInfo, query: &ListQuery) -> Result<Select, Sto
     }
     stmt.cond_where(all);
     let postgres = table.dialect == Dialect::Postgres;
-    if let Some(sort) = &query.sort {
+    for sort in &query.sort {
         let (col, _, _) = column(table, &sort.field)?;
         let (order, nulls) = if sort.descending {
             (Order::Desc, NullOrdering::Last)
@@ -171,10 +171,10 @@ mod tests {
     fn postgres_select_quotes_binds_and_orders_nulls_first() {
         let table = TableInfo::new(&SCHEMA, Dialect::Postgres);
         let q = ListQuery {
-            sort: Some(Sort {
+            sort: vec![Sort {
                 field: "order".into(),
                 descending: false,
-            }),
+            }],
             limit: Some(2),
             cursor: Some("o4".into()),
             ..filter("order", FilterOp::Ne, json!(3))

@@ -142,11 +142,15 @@ impl TempDatabase {
                 Some(db)
             }
             Ok(Err(e)) => {
-                eprintln!("notice: {var} is not set and {url} is not usable ({e}); skipping what needs it");
+                eprintln!(
+                    "notice: {var} is not set and {url} is not usable ({e}); skipping what needs it"
+                );
                 None
             }
             Err(_) => {
-                eprintln!("notice: {var} is not set and {url} did not answer; skipping what needs it");
+                eprintln!(
+                    "notice: {var} is not set and {url} did not answer; skipping what needs it"
+                );
                 None
             }
         }

@@ -217,10 +217,10 @@ async fn reserved_words_work_as_entity_and_field_names(backend: Backend) {
             "order",
             &ListQuery {
                 filters: vec![filter("group", FilterOp::Ge, json!(2))],
-                sort: Some(Sort {
+                sort: vec![Sort {
                     field: "from".into(),
                     descending: true,
-                }),
+                }],
                 ..ListQuery::default()
             },
         )

@@ -186,12 +186,33 @@ fn queries() -> Vec<ListQuery> {
                 (Some(3), 30),
             ] {
                 out.push(ListQuery {
-                    sort: Some(Sort {
+                    sort: vec![Sort {
                         field: field.into(),
                         descending,
-                    }),
+                    }],
                     limit,
                     offset,
+                    ..ListQuery::default()
+                });
+            }
+        }
+    }
+    // Several sort fields, each in turn (nulls and ties included).
+    for (first, second) in [("flag", "n"), ("label", "x"), ("x", "label")] {
+        for (d1, d2) in [(false, true), (true, false)] {
+            for limit in [None, Some(5)] {
+                out.push(ListQuery {
+                    sort: vec![
+                        Sort {
+                            field: first.into(),
+                            descending: d1,
+                        },
+                        Sort {
+                            field: second.into(),
+                            descending: d2,
+                        },
+                    ],
+                    limit,
                     ..ListQuery::default()
                 });
             }
@@ -202,10 +223,10 @@ fn queries() -> Vec<ListQuery> {
             filter("flag", FilterOp::Eq, json!(false)),
             filter("n", FilterOp::Ne, json!(1)),
         ],
-        sort: Some(Sort {
+        sort: vec![Sort {
             field: "label".into(),
             descending: false,
-        }),
+        }],
         limit: Some(5),
         cursor: Some("o5".into()),
         ..ListQuery::default()
@@ -236,10 +257,10 @@ async fn queries_answer_like_memory_apply(backend: Backend) {
     }
     // Following the cursors visits every match once.
     let mut q = ListQuery {
-        sort: Some(Sort {
+        sort: vec![Sort {
             field: "x".into(),
             descending: true,
-        }),
+        }],
         limit: Some(4),
         ..ListQuery::default()
     };

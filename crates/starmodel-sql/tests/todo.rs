@@ -86,10 +86,10 @@ async fn todo_query_filters_sorts_and_pages_like_memory(backend: Backend) {
     }
     let open = ListQuery {
         filters: vec![filter("done", FilterOp::Eq, json!(false))],
-        sort: Some(Sort {
+        sort: vec![Sort {
             field: "title".into(),
             descending: true,
-        }),
+        }],
         limit: Some(2),
         ..ListQuery::default()
     };
@@ -121,10 +121,10 @@ async fn todo_query_filters_sorts_and_pages_like_memory(backend: Backend) {
     let queries = [
         open.clone(),
         ListQuery {
-            sort: Some(Sort {
+            sort: vec![Sort {
                 field: "title".into(),
                 descending: false,
-            }),
+            }],
             ..ListQuery::default()
         },
         ListQuery {

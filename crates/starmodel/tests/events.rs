@@ -602,6 +602,10 @@ async fn a_layout_adds_head_elements_and_wraps_every_page() {
     // The framework's stylesheet carries no application's rules.
     assert!(!body.contains("ul.todos"), "{body}");
 
-    let plain = send(&support::router(), Request::get("/").body(Body::empty()).unwrap()).await;
+    let plain = send(
+        &support::router(),
+        Request::get("/").body(Body::empty()).unwrap(),
+    )
+    .await;
     assert!(!plain.body.contains("/static/app.css") && !plain.body.contains("<nav>"));
 }

@@ -95,15 +95,14 @@ fn list_parameters(schema: &Schema) -> Vec<Value> {
         .iter()
         .filter(|f| f.kind().comparable())
         .collect();
-    let sorts: Vec<String> = comparable
-        .iter()
-        .flat_map(|f| [f.name.to_owned(), format!("-{}", f.name)])
-        .collect();
+    let names: Vec<&str> = comparable.iter().map(|f| f.name).collect();
+    let one = format!("-?({})", names.join("|"));
     params.push(json!({
         "name": "sort",
         "in": "query",
-        "description": "order by this field; a leading `-` for largest first (ties by id)",
-        "schema": { "type": "string", "enum": sorts },
+        "description": "order by these fields, comma-separated, each in turn; a leading `-` \
+                        for largest first (remaining ties by id): `sort=-pinned,created_at`",
+        "schema": { "type": "string", "pattern": format!("^{one}(,{one})*$") },
     }));
     for field in comparable {
         for (op, _) in OPERATORS {

@@ -40,7 +40,8 @@ pub struct Filter {
     pub value: Value,
 }
 
-/// Ordering by one field; ties are broken by id, ascending.
+/// Ordering by one field (a [`ListQuery`] sorts by each in turn; remaining ties
+/// are broken by id, ascending).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sort {
     /// A field of the entity's schema.
@@ -54,8 +55,8 @@ pub struct Sort {
 pub struct ListQuery {
     /// All must hold.
     pub filters: Vec<Filter>,
-    /// `None`: by id.
-    pub sort: Option<Sort>,
+    /// By the first, ties by the next, and so on; then by id (empty: by id).
+    pub sort: Vec<Sort>,
     /// At most this many (`None`: all).
     pub limit: Option<usize>,
     /// Skip this many first (ignored when `cursor` is set).
@@ -120,15 +121,22 @@ fn matches(value: &Value, filter: &Filter) -> bool {
 /// Answers `query` over every instance (already ordered by id), in memory.
 pub fn apply(mut items: Vec<(EntityId, Record)>, query: &ListQuery) -> Page {
     items.retain(|(_, r)| query.filters.iter().all(|f| matches(&r.value, f)));
-    if let Some(sort) = &query.sort {
+    if !query.sort.is_empty() {
+        let null = Value::Null;
         items.sort_by(|(ia, a), (ib, b)| {
-            let null = Value::Null;
-            let ord = compare(
-                a.value.get(&sort.field).unwrap_or(&null),
-                b.value.get(&sort.field).unwrap_or(&null),
-            );
-            let ord = if sort.descending { ord.reverse() } else { ord };
-            ord.then_with(|| ia.cmp(ib))
+            query
+                .sort
+                .iter()
+                .map(|sort| {
+                    let ord = compare(
+                        a.value.get(&sort.field).unwrap_or(&null),
+                        b.value.get(&sort.field).unwrap_or(&null),
+                    );
+                    if sort.descending { ord.reverse() } else { ord }
+                })
+                .find(|ord| ord.is_ne())
+                .unwrap_or(Ordering::Equal)
+                .then_with(|| ia.cmp(ib))
         });
     }
     let start = query
@@ -180,10 +188,10 @@ mod tests {
         };
         assert_eq!(ids(&apply(items.clone(), &q)), ["b", "c"]);
         let q = ListQuery {
-            sort: Some(Sort {
+            sort: vec![Sort {
                 field: "n".into(),
                 descending: true,
-            }),
+            }],
             limit: Some(2),
             ..ListQuery::default()
         };

@@ -269,3 +269,36 @@ async fn app_find_reads_an_id_as_the_routes_do() {
     assert_eq!(Device::find(&app, "not-a-uuid").await.unwrap(), None);
     assert_eq!(Device::all(&app).await.unwrap(), vec![found]);
 }
+
+#[tokio::test]
+async fn lists_sort_by_several_fields_in_turn() {
+    let s = server().await;
+    for (i, stars) in [3u8, 5, 1, 4, 2, 5, 3].into_iter().enumerate() {
+        let mut b = book(&format!("b{i}"), &format!("title {i}"), stars);
+        b["in_print"] = json!(i % 2 == 0);
+        let r = send_json(&s, "POST", "/api/book", &b).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let ids = |r: Reply| -> Vec<String> {
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        r.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Out of print first, then by stars; ties by id.
+    assert_eq!(
+        ids(get(&s, "/api/book?sort=in_print,stars").await),
+        ["b3", "b1", "b5", "b2", "b4", "b0", "b6"]
+    );
+    assert_eq!(
+        ids(get(&s, "/api/book?sort=-in_print,-stars&limit=3").await),
+        ["b0", "b6", "b4"]
+    );
+    for bad in ["sort=stars,", "sort=stars,nosuch", "sort=stars,tags"] {
+        let r = get(&s, &format!("/api/book?{bad}")).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}: {}", r.body);
+    }
+}

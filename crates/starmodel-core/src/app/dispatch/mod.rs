@@ -394,7 +394,7 @@ impl Dispatcher {
             .filters
             .iter()
             .map(|f| f.field.as_str())
-            .chain(query.sort.as_ref().map(|s| s.field.as_str()));
+            .chain(query.sort.iter().map(|s| s.field.as_str()));
         for field in named {
             if schema.field(field).is_none() {
                 return Err(crate::StoreError::BadQuery(format!(
