@@ -7,7 +7,7 @@ use tokio::net::TcpListener;
 use crate::App;
 use crate::app::ServeError;
 use crate::pipeline::{PipelineLayer, Policy};
-use crate::rejection::{NotFound, Rejection};
+use crate::rejection::{ErrorResponse, NotFound, Rejection, accepts_html};
 use crate::routes;
 
 impl App {
@@ -61,7 +61,14 @@ impl App {
     }
 }
 
-/// 404 for paths no route matches, in the same shape as every other error.
-async fn not_found(req: axum::extract::Request) -> Rejection {
-    NotFound::route(req.method(), req.uri().path()).into()
+/// 404 for paths no route matches, in the same shape as every other error (an
+/// HTML page for a browser navigating, JSON otherwise).
+async fn not_found(req: axum::extract::Request) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let rejection = Rejection::from(NotFound::route(req.method(), req.uri().path()));
+    if accepts_html(req.headers()) && !starmodel_datastar::is_datastar_request(req.headers()) {
+        ErrorResponse::from(rejection).into_html_response()
+    } else {
+        rejection.into_response()
+    }
 }

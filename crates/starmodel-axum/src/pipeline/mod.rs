@@ -41,7 +41,7 @@ pub use same_site::same_site;
 
 use crate::app::{App, AppContext, CURRENT_APP};
 use crate::assets::with_bundle;
-use crate::rejection::{CrossSite, ErrorResponse, Internal, Rejection};
+use crate::rejection::{CrossSite, ErrorResponse, Internal, Rejection, accepts_html};
 use crate::session::SessionSlot;
 
 /// The pipeline as a tower layer, for one application and one [`Policy`].
@@ -113,6 +113,7 @@ where
     fn call(&mut self, mut req: Request) -> Self::Future {
         let policy = self.policy;
         let datastar = starmodel_datastar::is_datastar_request(req.headers());
+        let html = policy.pages && !datastar && accepts_html(req.headers());
         let method = req.method().clone();
         if policy.same_site.cover(&method) && !datastar && !same_site(req.headers()) {
             let (what, hint) = policy
@@ -148,25 +149,30 @@ where
                 let Ok(response) = served.await;
                 response
             };
-            finish(&mut response, &slot, policy.pages, datastar);
+            finish(&mut response, &slot, policy.pages, datastar, html);
             Ok(response)
         })
     }
 }
 
 /// Sets the session cookie the response needs and renders a refusal in the
-/// client's form.
-fn finish(response: &mut Response, slot: &SessionSlot, pages: bool, datastar: bool) {
+/// client's form: a Datastar patch for Datastar requests, an HTML page for a
+/// browser navigating to a page route (`html`), else JSON as rendered.
+fn finish(response: &mut Response, slot: &SessionSlot, pages: bool, datastar: bool, html: bool) {
     let page = pages
         && response
             .headers()
             .get(header::CONTENT_TYPE)
             .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
-    if datastar
+    if (datastar || html)
         && let Some(error) = response.extensions_mut().remove::<ErrorResponse>()
         && !error.is_datastar()
     {
-        let mut again = error.datastar(true).into_response();
+        let mut again = if datastar {
+            error.datastar(true).into_response()
+        } else {
+            error.into_html_response()
+        };
         for name in [header::ALLOW, header::SET_COOKIE] {
             for value in response.headers().get_all(&name) {
                 again.headers_mut().append(name.clone(), value.clone());

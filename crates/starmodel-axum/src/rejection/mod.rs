@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use starmodel_core::DispatchError;
 
-pub use response::{ERROR_ELEMENT_ID, ERROR_HEADER, ErrorResponse};
+pub use response::{ERROR_ELEMENT_ID, ERROR_HEADER, ErrorResponse, accepts_html};
 
 /// A write from another site's page: no `Datastar-Request` header and a browser
 /// saying the request is cross-site (403).

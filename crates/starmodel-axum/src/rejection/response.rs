@@ -172,6 +172,58 @@ impl IntoResponse for ErrorResponse {
 
 /// `404 Not Found: no todo 3`: reads and dispatches outside a request (a test,
 /// a task, a command) can pass the error on with `?`.
+impl ErrorResponse {
+    /// The refusal as a small HTML page, for a browser that navigated here (the
+    /// same status; the message; a link home). No script, no Datastar.
+    pub fn into_html_response(self) -> Response {
+        let title = format!(
+            "{} {}",
+            self.status.as_u16(),
+            self.status.canonical_reason().unwrap_or("Error")
+        );
+        let page = maud::html! {
+            (maud::DOCTYPE)
+            html lang="en" {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { (title) }
+                    link rel="icon" href="data:,";
+                    style { (maud::PreEscaped(ERROR_PAGE_STYLE)) }
+                }
+                body {
+                    main {
+                        h1 { (title) }
+                        p #(ERROR_ELEMENT_ID) role="alert" data-status=(self.status.as_u16()) {
+                            (self.message)
+                        }
+                        p { a href="/" { "Back to the start page" } }
+                    }
+                }
+            }
+        };
+        let mut r = Response::new(Body::from(page.into_string()));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        *r.status_mut() = self.status;
+        r
+    }
+}
+
+const ERROR_PAGE_STYLE: &str = "body{margin:0;font:16px/1.5 system-ui,sans-serif;color:#1d2433;\
+background:#f6f7fb}main{max-width:40rem;margin:4rem auto;padding:0 1.25rem}a{color:#4353ff}";
+
+/// Whether the client asked for an HTML page (a browser navigating), not JSON or
+/// an event stream.
+pub fn accepts_html(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
 impl std::fmt::Display for ErrorResponse {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.status, self.message)
