@@ -229,9 +229,27 @@ describe('/counter in headless Chromium', { timeout: 120_000 }, () => {
     assert.match(message, /invalid value for parameter `amount`/);
     assert.equal(await error.getAttribute('data-status'), '422');
     assert.equal(await shown(tabA, SESSION), s0, 'the failed event changed nothing');
-    // The next successful event clears the message.
+    // A later success does not hide the earlier error: it stays until dismissed.
     await click(tabA, SESSION, '+1');
     await expectShown({ A: tabA }, SESSION, s0 + 1, 'session +1 after the error');
+    assert.ok(await error.isVisible(), 'the error is still shown after a later success');
+    await error.getByRole('button', { name: 'Dismiss' }).click();
+    await error.waitFor({ state: 'hidden', timeout: LIVE_DEADLINE_MS });
+
+    // Undismissed, an error goes away by itself (here after 300 ms).
+    await tabA.evaluate(() => {
+      document.getElementById('starmodel-error').dataset.hideAfter = '300';
+    });
+    await tabA.locator('#bad-event').click();
+    await error.waitFor({ state: 'visible', timeout: LIVE_DEADLINE_MS });
+    await error.waitFor({ state: 'hidden', timeout: LIVE_DEADLINE_MS });
+    // Escape dismisses it too.
+    await tabA.evaluate(() => {
+      delete document.getElementById('starmodel-error').dataset.hideAfter;
+    });
+    await tabA.locator('#bad-event').click();
+    await error.waitFor({ state: 'visible', timeout: LIVE_DEADLINE_MS });
+    await tabA.keyboard.press('Escape');
     await error.waitFor({ state: 'hidden', timeout: LIVE_DEADLINE_MS });
   });
 });

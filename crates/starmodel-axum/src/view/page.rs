@@ -10,19 +10,30 @@ pub const STREAM_PATH: &str = "/_starmodel/stream";
 
 const STYLE: &str = include_str!("style.css");
 
+/// How long an error stays on screen unless dismissed first (a page may set
+/// `data-hide-after` in milliseconds on the error element).
+const ERROR_SHOWN_MS: u32 = 10_000;
+
 /// The small glue StarModel ships beside Datastar (ours, not Datastar's):
 /// - Datastar v1.0.4 drops the body of non-200 responses, so errors travel in the
-///   `starmodel-error` header too; this shows them in `#starmodel-error`.
+///   `starmodel-error` header too; this shows them in `#starmodel-error`, with a
+///   dismiss button (or Escape), until dismissed or for [`ERROR_SHOWN_MS`]; a
+///   later success does not hide an earlier error.
 /// - While the live stream is retrying, the page says it is offline.
 fn glue() -> String {
     format!(
         r#"(()=>{{const f=window.fetch,d=document,b=()=>d.documentElement.classList;
-const box=()=>d.getElementById("{ERROR_ELEMENT_ID}");
-window.fetch=async(...a)=>{{const r=await f(...a),m=r.headers.get("{ERROR_HEADER}"),e=box();
+const box=()=>d.getElementById("{ERROR_ELEMENT_ID}");let timer;
+const hide=()=>{{const e=box();if(e)e.hidden=true}};
+const show=(m,s)=>{{const e=box();if(!e)return;const t=d.createElement("span"),x=d.createElement("button");
+t.textContent=m;x.type="button";x.className="starmodel-dismiss";x.setAttribute("aria-label","Dismiss");
+x.textContent="\u00d7";x.onclick=hide;e.replaceChildren(t,x);e.dataset.status=s;e.hidden=false;
+clearTimeout(timer);timer=setTimeout(hide,Number(e.dataset.hideAfter)||{ERROR_SHOWN_MS})}};
+window.fetch=async(...a)=>{{const r=await f(...a),m=r.headers.get("{ERROR_HEADER}");
 const live=String(a[0]&&a[0].url||a[0]).includes("{STREAM_PATH}");
 if(live&&r.ok)b().remove("starmodel-offline");
-if(e&&!r.ok&&m){{e.textContent=decodeURIComponent(m);e.dataset.status=r.status;e.hidden=false}}
-else if(e&&r.ok&&!live){{e.hidden=true}}return r}};
+if(!r.ok&&m)show(decodeURIComponent(m),r.status);return r}};
+d.addEventListener("keydown",ev=>{{if(ev.key==="Escape")hide()}});
 d.addEventListener("datastar-fetch",ev=>{{const t=ev.detail&&ev.detail.type,el=ev.detail&&ev.detail.el;
 if(el&&el.id==="starmodel-live"&&(t==="retrying"||t==="retries-failed"))b().add("starmodel-offline")}})}})();"#
     )
