@@ -1,7 +1,8 @@
 // The showcase's `/todos` page (records in SQLite) in a real headless Chromium:
 // what one visitor adds, toggles, renames or deletes shows in another visitor's
 // tab through the page's live stream; the filter is each tab's own; a bad title
-// is refused with a message and adds nothing; a reload shows the stored list.
+// is refused with a message, adds nothing and keeps what was typed; a refused
+// rename puts the stored title back; a reload shows the stored list.
 //
 // Run by `examples/showcase/tests/browser.rs`, which serves the showcase and sets
 // STARMODEL_BASE_URL. By hand, against a running showcase:
@@ -134,6 +135,26 @@ describe('/todos in headless Chromium', { timeout: 120_000 }, () => {
     await error.waitFor({ state: 'visible', timeout: LIVE_DEADLINE_MS });
     assert.match(await error.textContent(), /title must not be empty/);
     assert.deepEqual(await titles(alice), before, 'nothing was added');
+    assert.equal(await alice.locator('#new-title').inputValue(), '   ', 'a refused add keeps what was typed');
+    await error.getByRole('button', { name: 'Dismiss' }).click();
+  });
+
+  test('a refused rename puts the stored title back', async () => {
+    const [stored] = await titles(bob);
+    await bob.bringToFront();
+    const input = bob.locator('ul.todos li input.title').first();
+    await input.fill('   ');
+    await input.press('Tab');
+    const error = bob.locator('#starmodel-error');
+    await error.waitFor({ state: 'visible', timeout: LIVE_DEADLINE_MS });
+    assert.match(await error.textContent(), /title must not be empty/);
+    const deadline = Date.now() + LIVE_DEADLINE_MS;
+    while ((await input.inputValue()) !== stored && Date.now() < deadline) {
+      await bob.waitForTimeout(50);
+    }
+    assert.equal(await input.inputValue(), stored, 'the input shows the stored title again');
+    assert.deepEqual(await titles(alice), await titles(bob), 'both tabs agree');
+    await error.getByRole('button', { name: 'Dismiss' }).click();
   });
 
   test('a delete in one tab shows in the other, and a reload shows what is stored', async () => {

@@ -122,7 +122,9 @@ async fn todo_round_trip(router: &axum::Router) {
     let router = router.clone();
     let (status, page) = get(&router, "/todos").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains(r#"data-on:submit__prevent="@post('/todo/add'); $title = ''""#));
+    // Cleared by the page shell only when the add succeeded.
+    assert!(page.contains(r#"data-starmodel-reset"#), "{page}");
+    assert!(page.contains(r#"data-on:submit__prevent="@post('/todo/add')""#), "{page}");
     assert!(page.contains(r#"<div id="todos""#), "{page}");
 
     for title in ["milk", "eggs"] {

@@ -19,6 +19,11 @@ const ERROR_SHOWN_MS: u32 = 10_000;
 ///   `starmodel-error` header too; this shows them in `#starmodel-error`, with a
 ///   dismiss button (or Escape), until dismissed or for [`ERROR_SHOWN_MS`]; a
 ///   later success does not hide an earlier error.
+/// - A refused action puts the control that sent it back to what the server
+///   last rendered (an input's `value` attribute, a checkbox's `checked`), so a
+///   rejected edit does not linger out of sync with the other tabs.
+/// - A form marked `data-starmodel-reset` is cleared (and its bound signals with
+///   it) when its action succeeded, and kept as typed when it was refused.
 /// - While the live stream is retrying, the page says it is offline.
 fn glue() -> String {
     format!(
@@ -34,8 +39,15 @@ const live=String(a[0]&&a[0].url||a[0]).includes("{STREAM_PATH}");
 if(live&&r.ok)b().remove("starmodel-offline");
 if(!r.ok&&m)show(decodeURIComponent(m),r.status);return r}};
 d.addEventListener("keydown",ev=>{{if(ev.key==="Escape")hide()}});
-d.addEventListener("datastar-fetch",ev=>{{const t=ev.detail&&ev.detail.type,el=ev.detail&&ev.detail.el;
-if(el&&el.id==="starmodel-live"&&(t==="retrying"||t==="retries-failed"))b().add("starmodel-offline")}})}})();"#
+const failed=new WeakSet();
+const revert=el=>{{if(el.type==="checkbox"||el.type==="radio")el.checked=el.defaultChecked;
+else if(el instanceof HTMLSelectElement){{for(const o of el.options)o.selected=o.defaultSelected}}
+else if("defaultValue" in el)el.value=el.defaultValue}};
+const clear=form=>{{form.reset();for(const i of form.elements)i.dispatchEvent(new Event("input",{{bubbles:true}}))}};
+d.addEventListener("datastar-fetch",ev=>{{const t=ev.detail&&ev.detail.type,el=ev.detail&&ev.detail.el;if(!el)return;
+if(el.id==="starmodel-live"){{if(t==="retrying"||t==="retries-failed")b().add("starmodel-offline");return}}
+if(t==="started")failed.delete(el);else if(t==="error"){{failed.add(el);revert(el)}}
+else if(t==="finished"&&!failed.has(el)&&el instanceof HTMLFormElement&&el.hasAttribute("data-starmodel-reset"))clear(el)}})}})();"#
     )
 }
 

@@ -64,10 +64,11 @@ pub fn list(todos: &[Todo]) -> Markup {
 
 /// `/todos`.
 pub async fn page() -> Result<Markup, ErrorResponse> {
-    let add = format!("{}; $title = ''", Todo::create().add(FromSignals));
+    // Cleared by the page shell once the add succeeded (`data-starmodel-reset`).
+    let add = Todo::create().add(FromSignals).to_string();
     let body = html! {
         p { a href="/" { "← showcase" } } h1 { "Todos" }
-        form #todo-form "data-signals"="{title: '', filter: 'all'}" "data-on:submit__prevent"=(add) {
+        form #todo-form data-starmodel-reset "data-signals"="{title: '', filter: 'all'}" "data-on:submit__prevent"=(add) {
             input #new-title "data-bind"="title" placeholder="What needs doing?" maxlength="200";
             button type="submit" { "Add" }
         }
