@@ -30,6 +30,7 @@
 //! | `live` | the live hub: one encoded frame per change, live views |
 //! | [`view`] | the page shell, entities as signals, live views in pages, the Datastar bundle |
 //! | `session` | the signed session cookie |
+//! | [`testing`] | an in-process test client: pages, events, the live stream, cookies kept |
 //! | `announce` | start-up and shutdown messages, through `tracing` or on stderr |
 //!
 //! Imports go one way, with no loop: `server` and `routes` on top; then `view`,
@@ -63,6 +64,7 @@ pub mod rejection;
 pub mod routes;
 mod server;
 mod session;
+pub mod testing;
 pub mod view;
 
 pub use app::{

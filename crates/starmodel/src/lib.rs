@@ -76,6 +76,9 @@ pub mod guide;
 #[cfg(feature = "api")]
 pub use starmodel_api as api;
 pub use starmodel_axum as web;
+/// Testing an application in-process ([`testing::TestClient`]); throwaway
+/// databases are in `sql::testing`.
+pub use starmodel_axum::testing;
 pub use starmodel_core as core;
 pub use starmodel_datastar as datastar;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]

@@ -2,32 +2,31 @@
 
 #![allow(clippy::unwrap_used)]
 
-use axum::body::Body;
-use http::{Request, StatusCode};
-use http_body_util::BodyExt;
-use starmodel::sql::testing::TempDatabase;
-use tower::ServiceExt;
+use std::time::Duration;
 
-/// The showcase's router over a fresh data directory (its SQLite database
+use http::StatusCode;
+use starmodel::core::EventMethod;
+use starmodel::sql::testing::TempDatabase;
+use starmodel::testing::TestClient;
+
+/// A client of the showcase over a fresh data directory (its SQLite database
 /// migrated).
-async fn app(dir: &std::path::Path) -> axum::Router {
+async fn app(dir: &std::path::Path) -> TestClient {
     let app = showcase::app(dir).await.unwrap().build().unwrap();
     app.prepare().await.unwrap();
-    app.router()
+    TestClient::new(&app)
 }
 
-/// The showcase's router with its records in the database `url`.
-async fn app_on(dir: &std::path::Path, url: &str) -> axum::Router {
+/// A client of the showcase with its records in the database `url`.
+async fn app_on(dir: &std::path::Path, url: &str) -> TestClient {
     let app = showcase::app_on(dir, url).await.unwrap().build().unwrap();
     app.prepare().await.unwrap();
-    app.router()
+    TestClient::new(&app)
 }
 
-async fn get(router: &axum::Router, uri: &str) -> (StatusCode, String) {
-    let res = router.clone().oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
-    let status = res.status();
-    let body = res.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8(body.to_vec()).unwrap())
+async fn get(client: &TestClient, uri: &str) -> (StatusCode, String) {
+    let res = client.get(uri).await;
+    (res.status, res.body)
 }
 
 #[tokio::test]
@@ -64,21 +63,9 @@ async fn the_counter_page_has_both_counters_and_their_buttons() {
     }
 }
 
-async fn post(router: &axum::Router, uri: &str, signals: &str) -> (StatusCode, String) {
-    let res = router
-        .clone()
-        .oneshot(
-            Request::post(uri)
-                .header("datastar-request", "true")
-                .header("content-type", "application/json")
-                .body(Body::from(signals.to_owned()))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    let status = res.status();
-    let body = res.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8(body.to_vec()).unwrap())
+async fn post(client: &TestClient, uri: &str, signals: &str) -> (StatusCode, String) {
+    let res = client.datastar(EventMethod::Post, uri, serde_json::from_str(signals).unwrap()).await;
+    (res.status, res.body)
 }
 
 /// The id of the todo titled `title` on the `/todos` page.
@@ -117,10 +104,9 @@ async fn todos_run_unchanged_on_postgres_and_mariadb() {
     }
 }
 
-/// Adds, toggles, renames, refuses and deletes todos through `router`.
-async fn todo_round_trip(router: &axum::Router) {
-    let router = router.clone();
-    let (status, page) = get(&router, "/todos").await;
+/// Adds, toggles, renames, refuses and deletes todos through `client`.
+async fn todo_round_trip(client: &TestClient) {
+    let (status, page) = get(client, "/todos").await;
     assert_eq!(status, StatusCode::OK);
     // Cleared by the page shell only when the add succeeded.
     assert!(page.contains(r#"data-starmodel-reset"#), "{page}");
@@ -129,35 +115,82 @@ async fn todo_round_trip(router: &axum::Router) {
 
     for title in ["milk", "eggs"] {
         let (status, body) =
-            post(&router, "/todo/add", &format!(r#"{{"title":" {title} "}}"#)).await;
+            post(client, "/todo/add", &format!(r#"{{"title":" {title} "}}"#)).await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
-    let (_, page) = get(&router, "/todos").await;
+    let (_, page) = get(client, "/todos").await;
     assert!(page.find("milk").unwrap() < page.find("eggs").unwrap(), "in the order added");
     assert!(page.contains("0 of 2 left") || page.contains("2 of 2 left"), "{page}");
     let milk = todo_id(&page, "milk");
 
     // The id in upper case names the same record.
     let upper = milk.to_uppercase();
-    let (status, _) = post(&router, &format!("/todo/{upper}/toggle"), "{}").await;
+    let (status, _) = post(client, &format!("/todo/{upper}/toggle"), "{}").await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = post(&router, &format!("/todo/{milk}/rename?title=oat%20milk"), "{}").await;
+    let (status, _) = post(client, &format!("/todo/{milk}/rename?title=oat%20milk"), "{}").await;
     assert_eq!(status, StatusCode::OK);
-    let (_, page) = get(&router, "/todos").await;
+    let (_, page) = get(client, "/todos").await;
     assert!(page.contains(r#"value="oat milk""#), "{page}");
     assert!(page.contains("1 of 2 left"), "{page}");
 
-    let (status, body) = post(&router, "/todo/add", r#"{"title":"   "}"#).await;
+    let (status, body) = post(client, "/todo/add", r#"{"title":"   "}"#).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("title must not be empty"), "{body}");
-    let (status, _) = post(&router, &format!("/todo/{milk}/rename?title="), "{}").await;
+    let (status, _) = post(client, &format!("/todo/{milk}/rename?title="), "{}").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 
-    let (status, _) = post(&router, &format!("/todo/{milk}/remove"), "{}").await;
+    let (status, _) = post(client, &format!("/todo/{milk}/remove"), "{}").await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = post(&router, &format!("/todo/{milk}/toggle"), "{}").await;
+    let (status, _) = post(client, &format!("/todo/{milk}/toggle"), "{}").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (_, page) = get(&router, "/todos").await;
+    let (_, page) = get(client, "/todos").await;
     assert!(!page.contains("milk") && page.contains("eggs"), "{page}");
     assert!(page.contains("1 of 1 left"), "{page}");
+}
+
+/// The test client keeps the session: a visitor's counter is theirs alone.
+#[tokio::test]
+async fn each_visitor_keeps_their_own_session_counter() {
+    use showcase::pages::counter::Counter;
+    let dir = tempfile::tempdir().unwrap();
+    let app = showcase::app(dir.path()).await.unwrap().build().unwrap();
+    app.prepare().await.unwrap();
+    let (alice, bob) = (TestClient::new(&app), TestClient::new(&app));
+    let (status, _) = get(&alice, "/counter").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(alice.cookie().is_some(), "the page set the session cookie");
+    let res = alice.event(&Counter::action().increment(Some(5)), serde_json::json!({})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let patched = res.events().into_iter().find(|e| e.event == "datastar-patch-signals");
+    assert_eq!(patched.unwrap().signals()["counter"]["count"], 5);
+
+    let (_, page) = get(&alice, "/counter").await;
+    assert!(page.contains(r#"data-text="$counter.count">5<"#), "{page}");
+    let (_, page) = get(&bob, "/counter").await;
+    assert!(page.contains(r#"data-text="$counter.count">0<"#), "{page}");
+    assert_ne!(alice.cookie(), bob.cookie());
+}
+
+/// A todo added by one visitor reaches another visitor's open `/todos` stream.
+#[tokio::test]
+async fn a_new_todo_reaches_an_open_live_stream() {
+    use showcase::pages::todos::Todo;
+    let dir = tempfile::tempdir().unwrap();
+    let viewer = app(dir.path()).await;
+    let mut stream =
+        viewer.live(serde_json::json!({"starmodel": {"views": {"todos": true}}})).await.unwrap();
+    let wait = Duration::from_secs(10);
+    let first = stream.next(wait).await.expect("the list as it is");
+    assert!(first.elements().contains(r#"id="todos""#), "{first:?}");
+
+    let writer = viewer.clone(); // another tab of the same visitor
+    let add = Todo::create().add(starmodel::FromSignals);
+    let res = writer.event(&add, serde_json::json!({"title": "buy bread"})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    loop {
+        let patch = stream.next(wait).await.expect("a patch after the add");
+        if patch.elements().contains("buy bread") {
+            break;
+        }
+    }
 }
