@@ -9,7 +9,7 @@
 //! - **Never destructive by surprise**: changing a column's type or nullability and
 //!   dropping a column can lose data, so a plan holding such a step is refused with
 //!   the list of those steps unless [`Migrator::allow_destructive`] (or
-//!   [`SqlStore::allow_destructive`]) says otherwise. SQLite, which cannot alter a
+//!   [`SqlStore::allow_destructive`](crate::SqlStore::allow_destructive)) says otherwise. SQLite, which cannot alter a
 //!   column in place, rebuilds the table and copies every row across.
 //! - **Files**: [`Migrator::generate`] writes the plan to
 //!   `<dir>/<dialect>/<NNNN>_<slug>.sql` (a header saying what it does, then one
@@ -19,7 +19,7 @@
 //!   (MySQL commits schema changes at once, so a failing file leaves the
 //!   statements before the failure applied). A recorded file whose text changed
 //!   is refused. Running either again with nothing new does nothing.
-//! - **On start**: [`SqlStore`]'s `prepare` migrates as [`MigrateOnStart`] says;
+//! - **On start**: [`SqlStore`](crate::SqlStore)'s `prepare` migrates as [`MigrateOnStart`] says;
 //!   by default ([`Auto`](MigrateOnStart::Auto)) it applies pending files, then
 //!   plans, writes and applies what is still missing, and fails start-up on a
 //!   destructive plan.
@@ -78,8 +78,8 @@ pub(crate) trait Source: Send + Sync + std::fmt::Debug {
     fn schemas(&self) -> Vec<&'static Schema>;
 }
 
-/// What [`SqlStore`]'s `prepare` does about migrations (set with
-/// [`SqlStore::migrate_on_start`]).
+/// What [`SqlStore`](crate::SqlStore)'s `prepare` does about migrations (set with
+/// [`SqlStore::migrate_on_start`](crate::SqlStore::migrate_on_start)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum MigrateOnStart {
@@ -97,7 +97,7 @@ pub enum MigrateOnStart {
     Off,
 }
 
-/// How a [`SqlStore`] migrates on start.
+/// How a [`SqlStore`](crate::SqlStore) migrates on start.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct MigrateConfig {
     pub(crate) mode: MigrateOnStart,
@@ -105,7 +105,7 @@ pub(crate) struct MigrateConfig {
     pub(crate) allow_destructive: bool,
 }
 
-/// Plans, writes and applies the migrations of a [`SqlStore`]'s attached entities.
+/// Plans, writes and applies the migrations of a [`SqlStore`](crate::SqlStore)'s attached entities.
 ///
 /// ```no_run
 /// # async fn run(store: starmodel_sql::SqlStore) -> Result<(), starmodel_sql::migrate::MigrateError> {
