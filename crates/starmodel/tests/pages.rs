@@ -9,18 +9,24 @@ use axum::body::Body;
 use http::{Request, StatusCode};
 use support::*;
 
-#[tokio::test]
-async fn a_handler_extracting_an_unregistered_entity_names_the_fix() {
-    async fn tally_page(tally: Tally) -> String {
-        tally.total.to_string()
-    }
-    let router = starmodel::StarModel::new()
+async fn tally_page(tally: Tally) -> String {
+    tally.total.to_string()
+}
+
+/// An application whose `/tally` page extracts `Tally`, which it does not register.
+fn without_tally() -> axum::Router {
+    starmodel::StarModel::new()
         .secret("test secret that is at least 32 bytes long")
         .entity::<Counter>()
         .route("/tally", axum::routing::get(tally_page))
         .build()
         .unwrap()
-        .router();
+        .router()
+}
+
+#[tokio::test]
+async fn a_handler_extracting_an_unregistered_entity_names_the_fix() {
+    let router = without_tally();
     let res = send(&router, Request::get("/tally").body(Body::empty()).unwrap()).await;
     assert_eq!(res.status, StatusCode::INTERNAL_SERVER_ERROR);
     let message = res.json()["error"]["message"].as_str().unwrap().to_owned();
@@ -66,9 +72,6 @@ async fn a_layout_adds_head_elements_and_wraps_every_page() {
 
 #[tokio::test]
 async fn browsers_get_html_error_pages_and_other_clients_json() {
-    async fn tally_page(tally: Tally) -> String {
-        tally.total.to_string()
-    }
     let router = support::router();
     let html = |path: &str| {
         Request::get(path)
@@ -103,14 +106,8 @@ async fn browsers_get_html_error_pages_and_other_clients_json() {
 
     // A page handler's refusal (here: it extracts an entity the application
     // does not register) renders as a page too.
-    let app = starmodel::StarModel::new()
-        .secret("test secret that is at least 32 bytes long")
-        .entity::<Counter>()
-        .route("/tally-page", axum::routing::get(tally_page))
-        .build()
-        .unwrap()
-        .router();
-    let res = send(&app, html("/tally-page")).await;
+    let app = without_tally();
+    let res = send(&app, html("/tally")).await;
     assert_eq!(res.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(
         res.body
@@ -127,7 +124,7 @@ async fn browsers_get_html_error_pages_and_other_clients_json() {
     // Datastar requests keep their patch, whatever they accept.
     let res = send(
         &app,
-        Request::get("/tally-page")
+        Request::get("/tally")
             .header("accept", "text/html")
             .header("datastar-request", "true")
             .body(Body::empty())

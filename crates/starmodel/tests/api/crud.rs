@@ -111,9 +111,9 @@ async fn a_taken_unique_value_is_a_409_on_the_memory_store_too() {
     assert_eq!(list["items"].as_array().unwrap().len(), 2, "{list}");
 }
 
-#[tokio::test]
-async fn lists_page_with_a_cursor_sort_and_filters() {
-    let s = server().await;
+/// Books `b0`..`b6`: stars 3, 5, 1, 4, 2, 5, 3; in print when the index is even;
+/// published 2020..2026; only `b3` has an author email.
+async fn seven_books(s: &Server) {
     for (i, stars) in [3u8, 5, 1, 4, 2, 5, 3].into_iter().enumerate() {
         let mut b = book(&format!("b{i}"), &format!("title {i}"), stars);
         b["in_print"] = json!(i % 2 == 0);
@@ -121,9 +121,15 @@ async fn lists_page_with_a_cursor_sort_and_filters() {
         if i == 3 {
             b["author_email"] = json!("a@b.example");
         }
-        let r = send_json(&s, "POST", "/api/book", &b).await;
+        let r = send_json(s, "POST", "/api/book", &b).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     }
+}
+
+#[tokio::test]
+async fn lists_page_with_a_cursor_sort_and_filters() {
+    let s = server().await;
+    seven_books(&s).await;
     let ids = |r: &Reply| -> Vec<String> {
         r.json()["items"]
             .as_array()
@@ -273,12 +279,7 @@ async fn app_find_reads_an_id_as_the_routes_do() {
 #[tokio::test]
 async fn lists_sort_by_several_fields_in_turn() {
     let s = server().await;
-    for (i, stars) in [3u8, 5, 1, 4, 2, 5, 3].into_iter().enumerate() {
-        let mut b = book(&format!("b{i}"), &format!("title {i}"), stars);
-        b["in_print"] = json!(i % 2 == 0);
-        let r = send_json(&s, "POST", "/api/book", &b).await;
-        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    }
+    seven_books(&s).await;
     let ids = |r: Reply| -> Vec<String> {
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         r.json()["items"]
