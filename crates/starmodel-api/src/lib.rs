@@ -9,6 +9,7 @@
 //! | `PUT /api/{entity}/{id}` | replace every field |
 //! | `PATCH /api/{entity}/{id}` | JSON Merge Patch (RFC 7396) |
 //! | `DELETE /api/{entity}/{id}` | delete (204) |
+//! | `POST /api/{entity}/{id}/{event}` | run an update event: its parameters as a JSON object, the record after it in the answer (204 when it deleted it) |
 //! | `GET /api/openapi.json` | the OpenAPI 3.0.3 document |
 //!
 //! Writes go through the [`Dispatcher`](starmodel_core::Dispatcher) like events
@@ -34,6 +35,7 @@
 //! [`Mount`] trait, the pipeline's body reader and the typed rejections.
 
 mod body;
+mod events;
 mod id;
 mod openapi;
 mod params;
@@ -127,6 +129,7 @@ fn routes(app: &App) -> Router {
             ty,
             id_field,
         });
+        router = events::routes(router, &api);
         let item = api.clone();
         router = router
             .route(

@@ -139,7 +139,7 @@ fn name_span(field: &syn::Field) -> proc_macro2::Span {
 }
 
 /// The last path segment of a type and, for `Option<T>`, whether it was wrapped.
-fn field_type(ty: &Type) -> (TokenStream, bool) {
+pub(crate) fn field_type(ty: &Type) -> (TokenStream, bool) {
     let Type::Path(path) = ty else {
         return (quote!(Json), false);
     };

@@ -278,6 +278,18 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> syn::Result<Token
             _ => quote!(Post),
         };
         let param_names = event.params.iter().map(|p| &p.name);
+        let param_kinds = event.params.iter().map(|p| {
+            let (ty, nullable) = crate::entity::field_type(&p.ty);
+            let ty_tokens = &p.ty;
+            let rust_type = quote!(#ty_tokens).to_string().replace(' ', "");
+            quote! {
+                ::starmodel::__private::ParamKind {
+                    rust_type: #rust_type,
+                    ty: ::starmodel::__private::FieldType::#ty,
+                    nullable: #nullable,
+                }
+            }
+        });
         let selector = match &event.opts.selector {
             Some(s) => quote!(::core::option::Option::Some(#s)),
             None => quote!(::core::option::Option::None),
@@ -297,6 +309,7 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> syn::Result<Token
                     name: #name,
                     method: ::starmodel::__private::EventMethod::#method_variant,
                     params: &[#(#param_names),*],
+                    param_kinds: &[#(#param_kinds),*],
                     selector: #selector,
                     mode: #mode,
                     kind: ::starmodel::__private::EventKind::#kind,

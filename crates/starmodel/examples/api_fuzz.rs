@@ -77,7 +77,21 @@ pub struct Label {
 }
 
 #[events]
-impl Label {}
+impl Label {
+    /// Counts `by` more uses (the fuzzer reaches it as
+    /// `POST /api/label/{slug}/used`), saturating: any integer the schema allows
+    /// is accepted (an event's own refusals are 422s the fuzzer would flag).
+    #[event]
+    fn used(&mut self, by: Option<i64>) {
+        self.uses = self.uses.saturating_add(by.unwrap_or(1));
+    }
+
+    /// A new colour, or none.
+    #[event]
+    fn paint(&mut self, colour: Option<String>) {
+        self.colour = colour;
+    }
+}
 
 /// The environment variable naming the database; unset: memory stores.
 const DATABASE_URL_VAR: &str = "API_FUZZ_DATABASE_URL";

@@ -114,7 +114,7 @@ pub mod __private {
     pub use starmodel_axum::{App, ErrorResponse, Listed, extract_entity, view::render_entity};
     pub use starmodel_core::entity::{Field, FieldType, Rule};
     pub use starmodel_core::event::{
-        ActionArg, ElementPatchMode, EventParam, param, record_route_base, route_base,
+        ActionArg, ElementPatchMode, EventParam, ParamKind, param, record_route_base, route_base,
     };
     pub use starmodel_core::{
         Action, Entity, EntityId, EventDef, EventError, EventInput, EventKind, EventMethod,

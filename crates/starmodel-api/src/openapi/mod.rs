@@ -260,6 +260,64 @@ fn paths_of(ty: &EntityType, paths: &mut Map<String, Value>, schemas: &mut Map<S
             },
         }),
     );
+    event_paths(ty, &p, &id_schema, paths);
+}
+
+/// `POST /api/{entity}/{id}/{event}` for each update event: its parameters as
+/// the properties of a JSON object, typed as the event's Rust code declares them.
+fn event_paths(ty: &EntityType, p: &str, id_schema: &Value, paths: &mut Map<String, Value>) {
+    let name = ty.name();
+    for spec in ty.events() {
+        if spec.kind != starmodel_core::EventKind::Update {
+            continue;
+        }
+        let mut properties = Map::new();
+        let mut required = Vec::new();
+        for (param, kind) in spec.params.iter().zip(spec.param_kinds) {
+            let field = kind.field(param);
+            properties.insert((*param).to_owned(), field_schema(&field, Usage::Body));
+            if !kind.nullable {
+                required.push(*param);
+            }
+        }
+        let mut body = json!({ "type": "object", "properties": properties });
+        if !required.is_empty() {
+            body["required"] = json!(required);
+        }
+        let mut answers = responses(
+            (
+                "200",
+                json!({
+                    "description": "the record after the event",
+                    "content": json_content(reference("schemas", p)),
+                }),
+            ),
+            &["400", "403", "404", "409", "413", "415", "422", "503"],
+        );
+        answers["204"] = json!({ "description": "the event deleted the record" });
+        paths.insert(
+            format!("/api/{name}/{{id}}/{}", spec.name),
+            json!({
+                "parameters": [{
+                    "name": "id",
+                    "in": "path",
+                    "required": true,
+                    "schema": id_schema,
+                }],
+                "post": {
+                    "operationId": format!("event{p}{}", pascal(spec.name)),
+                    "tags": [name],
+                    "summary": format!("Run event `{}` on a `{name}` record", spec.name),
+                    "description": "The event's own logic and checks, as a page's action runs them. Its parameters are read from the body by name; a body may be left out when the event takes none.",
+                    "requestBody": {
+                        "required": !required.is_empty(),
+                        "content": json_content(body),
+                    },
+                    "responses": answers,
+                },
+            }),
+        );
+    }
 }
 
 fn components(schemas: Map<String, Value>) -> Value {

@@ -74,6 +74,31 @@ pub enum EventKind {
     Create,
 }
 
+/// The type of one event parameter, as the derive read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParamKind {
+    /// The Rust type as written, like [`Field::rust_type`](crate::entity::Field::rust_type)
+    /// (`u8`, `Option<String>`).
+    pub rust_type: &'static str,
+    /// How its values look in JSON.
+    pub ty: crate::entity::FieldType,
+    /// An `Option<T>`: may be left out or `null`.
+    pub nullable: bool,
+}
+
+impl ParamKind {
+    /// The parameter `name` described as a field (its JSON kind and whether it
+    /// may be null; no rules).
+    pub const fn field(&self, name: &'static str) -> crate::entity::Field {
+        let field = crate::entity::Field::new(name, self.rust_type, self.ty);
+        if self.nullable {
+            field.nullable()
+        } else {
+            field
+        }
+    }
+}
+
 /// What `#[event(...)]` says about one event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EventSpec {
@@ -83,6 +108,8 @@ pub struct EventSpec {
     pub method: EventMethod,
     /// The parameters' names in declaration order.
     pub params: &'static [&'static str],
+    /// The parameters' types, in the same order (what the JSON API documents).
+    pub param_kinds: &'static [ParamKind],
     /// Where returned markup goes (`#status`); `None` patches by element id.
     pub selector: Option<&'static str>,
     /// How returned markup is applied; `None` leaves Datastar's default (`outer`).

@@ -303,3 +303,51 @@ async fn lists_sort_by_several_fields_in_turn() {
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}: {}", r.body);
     }
 }
+
+#[tokio::test]
+async fn events_run_through_the_api_with_their_own_checks() {
+    let s = server().await;
+    let r = send_json(&s, "POST", "/api/book", &book("b1", "Dune", 3)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+
+    // No parameters: no body needed.
+    let r = http(s.addr, "POST", "/api/book/b1/reprint", &[], b"").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["in_print"], true);
+
+    let r = send_json(&s, "POST", "/api/book/b1/rate", &json!({"stars": 4})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["stars"], 4);
+    assert_eq!(get(&s, "/api/book/b1").await.json()["stars"], 4);
+
+    // The entity's rules hold on this path too, and nothing changes.
+    let (status, e) =
+        error(&send_json(&s, "POST", "/api/book/b1/rate", &json!({"stars": 9})).await);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let (status, e) =
+        error(&send_json(&s, "POST", "/api/book/b1/rate", &json!({"stars": "x"})).await);
+    assert_eq!(
+        (status, e["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("stars")),
+        "{e}"
+    );
+    let (status, _) = error(&send_json(&s, "POST", "/api/book/b1/rate", &json!({})).await);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(get(&s, "/api/book/b1").await.json()["stars"], 4);
+
+    let (status, _) =
+        error(&send_json(&s, "POST", "/api/book/nope/rate", &json!({"stars": 2})).await);
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let r = get(&s, "/api/book/b1/rate").await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.headers["allow"], "POST");
+    let r = http(
+        s.addr,
+        "POST",
+        "/api/book/b1/rate",
+        &[("content-type", "text/plain")],
+        b"stars=2",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+}

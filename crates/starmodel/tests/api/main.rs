@@ -55,6 +55,11 @@ impl Book {
     fn reprint(&mut self) {
         self.in_print = true;
     }
+
+    #[event]
+    fn rate(&mut self, stars: u8) {
+        self.stars = stars;
+    }
 }
 
 /// A record whose UUID id the server picks.

@@ -21,12 +21,20 @@ async fn the_openapi_document_describes_paths_schemas_and_errors() {
         [
             "/api/book",
             "/api/book/{id}",
+            "/api/book/{id}/rate",
+            "/api/book/{id}/reprint",
             "/api/device",
             "/api/device/{id}",
             "/api/openapi.json"
         ]
         .into()
     );
+    // An update event is an operation, its parameters the body's properties.
+    let rate = &doc["paths"]["/api/book/{id}/rate"]["post"];
+    assert_eq!(rate["operationId"], "eventBookRate");
+    let props = &rate["requestBody"]["content"]["application/json"]["schema"]["properties"];
+    assert!(props["stars"].is_object(), "{rate}");
+    assert!(rate["responses"]["204"].is_object() && rate["responses"]["422"].is_object());
     let book_path = &doc["paths"]["/api/book/{id}"];
     for method in ["get", "put", "patch", "delete"] {
         assert!(book_path[method]["operationId"].is_string(), "{method}");

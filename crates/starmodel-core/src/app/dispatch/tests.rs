@@ -39,6 +39,7 @@ fn explode(t: &mut Tally, _: &EventInput) -> Result<EventOutput, EventError> {
 
 const fn spec(name: &'static str) -> EventSpec {
     EventSpec {
+        param_kinds: &[],
         name,
         method: EventMethod::Post,
         params: &[],
