@@ -131,12 +131,29 @@ fn routes(app: &App) -> Router {
         });
         router = events::routes(router, &api);
         let item = api.clone();
+        // `#[entity(api = "events")]`: reads here, every write through an event.
+        let writes = api.ty.schema().api_writes;
+        let (collection_methods, collection_allow) = if writes {
+            (READ.or(MethodFilter::POST), "GET, HEAD, POST")
+        } else {
+            (READ, "GET, HEAD")
+        };
+        let (record_methods, record_allow) = if writes {
+            (
+                READ.or(MethodFilter::PUT)
+                    .or(MethodFilter::PATCH)
+                    .or(MethodFilter::DELETE),
+                "GET, HEAD, PUT, PATCH, DELETE",
+            )
+        } else {
+            (READ, "GET, HEAD")
+        };
         router = router
             .route(
                 &format!("/api/{name}"),
                 only(
-                    READ.or(MethodFilter::POST),
-                    "GET, HEAD, POST",
+                    collection_methods,
+                    collection_allow,
                     "this path".into(),
                     move |req: Request| collection(api.clone(), req),
                 ),
@@ -144,10 +161,8 @@ fn routes(app: &App) -> Router {
             .route(
                 &format!("/api/{name}/{{id}}"),
                 only(
-                    READ.or(MethodFilter::PUT)
-                        .or(MethodFilter::PATCH)
-                        .or(MethodFilter::DELETE),
-                    "GET, HEAD, PUT, PATCH, DELETE",
+                    record_methods,
+                    record_allow,
                     "this path".into(),
                     move |req: Request| record(item.clone(), req),
                 ),

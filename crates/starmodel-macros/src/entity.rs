@@ -10,6 +10,7 @@ struct Options {
     record: bool,
     store: TokenStream,
     api: bool,
+    api_writes: bool,
 }
 
 /// What `#[entity(...)]` says about one field.
@@ -47,10 +48,27 @@ fn container_options(input: &DeriveInput) -> syn::Result<Options> {
     let mut record = false;
     let mut store = quote!(Memory);
     let mut api = false;
+    let mut api_writes = false;
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("entity")) {
         attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("api") {
                 api = true;
+                api_writes = true;
+                if meta.input.peek(syn::Token![=]) {
+                    let value: syn::LitStr = meta.value()?.parse()?;
+                    match value.value().as_str() {
+                        "events" => api_writes = false,
+                        "all" => {}
+                        _ => {
+                            return Err(syn::Error::new(
+                                value.span(),
+                                "unknown `api` option: expected `api` (reads and every write), \
+                                 `api = \"all\"` (the same) or `api = \"events\"` (reads and the \
+                                 entity's events, no raw create, replace, patch or delete)",
+                            ));
+                        }
+                    }
+                }
                 return Ok(());
             }
             if meta.path.is_ident("admin") {
@@ -127,6 +145,7 @@ fn container_options(input: &DeriveInput) -> syn::Result<Options> {
         record,
         store,
         api,
+        api_writes,
     })
 }
 
@@ -282,6 +301,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     let scope = &opts.scope;
     let store = &opts.store;
     let api = opts.api;
+    let api_writes = opts.api_writes;
     let vis = &input.vis;
 
     let mut schema_fields = Vec::new();
@@ -484,6 +504,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                     name: #name,
                     fields: &[#(#schema_fields),*],
                     api: #api,
+                    api_writes: #api_writes,
                     // `#[entity(admin)]` is refused until the generated admin exists.
                     admin: false,
                 };

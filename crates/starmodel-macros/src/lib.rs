@@ -48,7 +48,8 @@ use proc_macro::TokenStream;
 /// | `store = "redis"` | not built yet: a compile error naming the missing Redis store |
 /// | `store = "custom"` | not built yet: a compile error naming what is missing (register any store with `StarModel::entity_with_store` instead) |
 /// | `name = "..."` | the entity's name (URL segment, signal namespace, table) instead of the struct's name in snake case; ASCII letters, digits, `_` |
-/// | `api` | served by the JSON API under `/api/{name}` (record entities only; the app mounts `starmodel::api::JsonApi`) |
+/// | `api` | served by the JSON API under `/api/{name}` (record entities only; the app mounts `starmodel::api::JsonApi`): reads, raw writes and the update events |
+/// | `api = "events"` | the same without raw create, replace, patch and delete: every API write runs one of the entity's events |
 /// | `admin` | not built yet: a compile error naming the missing admin |
 ///
 /// # Field options: `#[entity(..)]` on a field

@@ -260,6 +260,22 @@ fn paths_of(ty: &EntityType, paths: &mut Map<String, Value>, schemas: &mut Map<S
             },
         }),
     );
+    if !schema.api_writes {
+        // `#[entity(api = "events")]`: every write runs one of the entity's events.
+        for (path, methods) in [
+            (format!("/api/{name}"), &["post"][..]),
+            (
+                format!("/api/{name}/{{id}}"),
+                &["put", "patch", "delete"][..],
+            ),
+        ] {
+            if let Some(Value::Object(ops)) = paths.get_mut(&path) {
+                for method in methods {
+                    ops.remove(*method);
+                }
+            }
+        }
+    }
     event_paths(ty, &p, &id_schema, paths);
 }
 

@@ -11,6 +11,10 @@ pub struct Schema {
     pub fields: &'static [Field],
     /// `#[entity(api)]`: served as JSON under `/api/{name}`.
     pub api: bool,
+    /// With `api`: raw creates, replaces, patches and deletes are served too.
+    /// `#[entity(api = "events")]` turns them off, so that every write through
+    /// the API runs one of the entity's events.
+    pub api_writes: bool,
     /// Listed in the generated admin pages; `false` until they exist (the derive
     /// refuses `#[entity(admin)]` for now).
     pub admin: bool,
@@ -34,6 +38,7 @@ impl Schema {
             name,
             fields,
             api: false,
+            api_writes: false,
             admin: false,
         }
     }
@@ -58,7 +63,7 @@ impl Schema {
     ///     validate: &[Rule::Length { min: Some(1), max: Some(5) }],
     ///     ..Field::new("title", "String", FieldType::Text)
     /// }];
-    /// static SCHEMA: Schema = Schema { name: "todo", fields: &FIELDS, api: false, admin: false };
+    /// static SCHEMA: Schema = Schema::new("todo", &FIELDS);
     /// assert!(SCHEMA.validate(&serde_json::json!({"title": "ok"})).is_ok());
     /// let errors = SCHEMA.validate(&serde_json::json!({"title": ""})).unwrap_err();
     /// assert_eq!(errors[0].field, "title");

@@ -82,12 +82,7 @@ pub static RETYPED_FIELDS: [Field; 4] = [
 pub static RETYPED: Schema = todo_v(&RETYPED_FIELDS);
 
 pub const fn todo_v(fields: &'static [Field]) -> Schema {
-    Schema {
-        name: "todo",
-        fields,
-        api: false,
-        admin: false,
-    }
+    Schema::new("todo", fields)
 }
 
 /// A store on `db`'s database with `schema` attached, prepared (migrated) the way

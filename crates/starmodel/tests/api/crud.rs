@@ -351,3 +351,95 @@ async fn events_run_through_the_api_with_their_own_checks() {
     .await;
     assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
 }
+
+/// Writes only through its events: no raw create, replace, patch or delete.
+#[derive(Entity, Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[entity(scope = "record", api = "events")]
+pub(crate) struct Account {
+    /// Chosen on opening.
+    #[entity(id)]
+    pub id: String,
+    /// Never below zero.
+    pub balance: i64,
+}
+
+#[events]
+impl Account {
+    #[event]
+    fn open(id: String) -> Self {
+        Account { id, balance: 0 }
+    }
+
+    #[event]
+    fn withdraw(&mut self, amount: i64) -> Result<(), String> {
+        if amount <= 0 || amount > self.balance {
+            return Err(format!("cannot withdraw {amount} from {}", self.balance));
+        }
+        self.balance -= amount;
+        Ok(())
+    }
+
+    #[event]
+    fn deposit(&mut self, amount: i64) -> Result<(), String> {
+        if amount <= 0 {
+            return Err("a deposit is positive".into());
+        }
+        self.balance += amount;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn an_events_only_entity_cannot_be_written_around_its_events() {
+    let app = StarModel::new()
+        .mount(starmodel::api::JsonApi)
+        .secret([9u8; 32])
+        .entity_with_store::<Account>(Arc::new(MemoryStore::new()))
+        .build()
+        .unwrap();
+    let input = starmodel::core::EventInput::new("account").with_signals(json!({"id": "a1"}));
+    app.dispatch("account", "open", "", &input).await.unwrap();
+    let s = serve(app).await;
+
+    let account = json!({"id": "a1", "balance": 1000});
+    for (method, path) in [
+        ("POST", "/api/account"),
+        ("PUT", "/api/account/a1"),
+        ("PATCH", "/api/account/a1"),
+        ("DELETE", "/api/account/a1"),
+    ] {
+        let r = send_json(&s, method, path, &account).await;
+        assert_eq!(
+            r.status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}: {}",
+            r.body
+        );
+        assert_eq!(r.headers["allow"], "GET, HEAD", "{method} {path}");
+    }
+    let r = send_json(
+        &s,
+        "POST",
+        "/api/account/a1/deposit",
+        &json!({"amount": 30}),
+    )
+    .await;
+    assert_eq!(r.json()["balance"], 30, "{}", r.body);
+    let r = send_json(
+        &s,
+        "POST",
+        "/api/account/a1/withdraw",
+        &json!({"amount": 50}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(get(&s, "/api/account/a1").await.json()["balance"], 30);
+    assert_eq!(get(&s, "/api/account").await.json()["items"][0]["id"], "a1");
+
+    let doc = get(&s, "/api/openapi.json").await.json();
+    let paths = &doc["paths"];
+    assert!(paths["/api/account"]["get"].is_object() && paths["/api/account"]["post"].is_null());
+    let one = &paths["/api/account/{id}"];
+    assert!(one["get"].is_object() && one["put"].is_null() && one["delete"].is_null());
+    assert!(paths["/api/account/{id}/deposit"]["post"].is_object());
+}
