@@ -23,7 +23,8 @@ const ERROR_SHOWN_MS: u32 = 10_000;
 ///   last rendered (an input's `value` attribute, a checkbox's `checked`), so a
 ///   rejected edit does not linger out of sync with the other tabs.
 /// - A form marked `data-starmodel-reset` is cleared (and its bound signals with
-///   it) when its action succeeded, and kept as typed when it was refused.
+///   it) when its action succeeded, and kept as typed when it was refused or
+///   when it was changed while the action ran (the next entry is not lost).
 /// - While the live stream is retrying, the page says it is offline.
 fn glue() -> String {
     format!(
@@ -43,11 +44,14 @@ const failed=new WeakSet();
 const revert=el=>{{if(el.type==="checkbox"||el.type==="radio")el.checked=el.defaultChecked;
 else if(el instanceof HTMLSelectElement){{for(const o of el.options)o.selected=o.defaultSelected}}
 else if("defaultValue" in el)el.value=el.defaultValue}};
+const sent=new WeakMap(),values=form=>JSON.stringify([...form.elements].map(i=>i.value));
+const resets=el=>el instanceof HTMLFormElement&&el.hasAttribute("data-starmodel-reset");
 const clear=form=>{{form.reset();for(const i of form.elements)i.dispatchEvent(new Event("input",{{bubbles:true}}))}};
 d.addEventListener("datastar-fetch",ev=>{{const t=ev.detail&&ev.detail.type,el=ev.detail&&ev.detail.el;if(!el)return;
 if(el.id==="starmodel-live"){{if(t==="retrying"||t==="retries-failed")b().add("starmodel-offline");return}}
-if(t==="started")failed.delete(el);else if(t==="error"){{failed.add(el);revert(el)}}
-else if(t==="finished"&&!failed.has(el)&&el instanceof HTMLFormElement&&el.hasAttribute("data-starmodel-reset"))clear(el)}})}})();"#
+if(t==="started"){{failed.delete(el);if(resets(el))sent.set(el,values(el))}}
+else if(t==="error"){{failed.add(el);revert(el)}}
+else if(t==="finished"&&!failed.has(el)&&resets(el)&&sent.get(el)===values(el))clear(el)}})}})();"#
     )
 }
 
