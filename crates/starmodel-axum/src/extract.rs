@@ -2,10 +2,10 @@
 
 use axum::http::request::Parts;
 use starmodel_core::entity::GLOBAL_ID;
-use starmodel_core::{Entity, EntityId, Scope};
+use starmodel_core::{DispatchError, Entity, EntityId, Scope};
 
 use crate::App;
-use crate::app::decode;
+use crate::app::{decode, not_registered};
 use crate::rejection::{ErrorResponse, NotServed, Rejection};
 use crate::session::SessionSlot;
 
@@ -20,9 +20,6 @@ pub async fn extract_entity<E: Entity>(parts: &Parts) -> Result<E, ErrorResponse
             E::NAME
         ))
     })?;
-    // An entity the application does not register is the application's mistake
-    // (a 500 naming the fix), not a missing page.
-    app.entity_type::<E>()?;
     let id = match E::SCOPE {
         Scope::Session => SessionSlot::of(parts)
             .ok_or_else(|| not_served("no session on the request".into()))?
@@ -37,6 +34,12 @@ pub async fn extract_entity<E: Entity>(parts: &Parts) -> Result<E, ErrorResponse
             )));
         }
     };
-    let record = app.dispatcher().state(E::NAME, &id).await?;
+    // An entity the application does not register is the application's mistake
+    // (a 500 naming the fix), not a missing page; found on the failure path only.
+    let record = match app.dispatcher().state(E::NAME, &id).await {
+        Ok(record) => record,
+        Err(DispatchError::UnknownEntity(_)) => return Err(not_registered::<E>()),
+        Err(e) => return Err(e.into()),
+    };
     decode(record.value)
 }

@@ -273,32 +273,32 @@ async fn datastar_requests_get_errors_as_patches_and_a_header() {
     assert_eq!(events[1].signals()["starmodel"]["error"]["field"], "count");
 }
 
+/// A browser's `POST` to `path` of `app.example` from a page of `origin`.
+fn posted_from(origin: &str, path: &str) -> Request<Body> {
+    Request::post(path)
+        .header("origin", origin)
+        .header("host", "app.example")
+        .body(Body::empty())
+        .unwrap()
+}
+
 #[tokio::test]
 async fn cross_site_requests_are_403() {
     let router = router();
-    let req = Request::post("/counter/increment")
-        .header("origin", "https://evil.example")
-        .header("host", "app.example")
-        .body(Body::empty())
-        .unwrap();
+    let req = posted_from("https://evil.example", "/counter/increment");
     assert_eq!(send(&router, req).await.status, StatusCode::FORBIDDEN);
-    let req = Request::post("/counter/increment")
-        .header("origin", "https://app.example")
-        .header("host", "app.example")
-        .body(Body::empty())
-        .unwrap();
+    let req = posted_from("https://app.example", "/counter/increment");
     assert_eq!(send(&router, req).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
 async fn unknown_events_are_404_from_any_site() {
     let router = router();
-    let req = Request::post("/counter/explode")
-        .header("origin", "https://evil.example")
-        .header("host", "app.example")
-        .body(Body::empty())
-        .unwrap();
-    let res = send(&router, req).await;
+    let res = send(
+        &router,
+        posted_from("https://evil.example", "/counter/explode"),
+    )
+    .await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
     assert_eq!(
         res.json()["error"]["message"],

@@ -25,7 +25,7 @@ pub(crate) use context::{AppContext, CURRENT_APP, current_app};
 pub use error::{BuildError, ServeError};
 pub use mount::Mount;
 pub use reads::Listed;
-pub(crate) use reads::decode;
+pub(crate) use reads::{decode, not_registered};
 
 use crate::rejection::NotServed;
 

@@ -27,6 +27,20 @@ pub(crate) fn decode<E: Entity>(value: serde_json::Value) -> Result<E, ErrorResp
     })
 }
 
+/// The 500 for `E` used by an application that does not register it: the
+/// application's mistake, named with its fix.
+pub(crate) fn not_registered<E: Entity>() -> ErrorResponse {
+    Rejection::from(NotServed(format!(
+        "entity `{}` is not registered with this application: add `.entity::<{}>()`",
+        E::NAME,
+        std::any::type_name::<E>()
+            .rsplit("::")
+            .next()
+            .unwrap_or(E::NAME)
+    )))
+    .into()
+}
+
 impl App {
     /// The registered type of `E`; a 500 naming the entity when it is not.
     pub(crate) fn entity_type<E: Entity>(&self) -> Result<&EntityType, ErrorResponse> {
@@ -35,17 +49,7 @@ impl App {
             .registry()
             .get(E::NAME)
             .map(|ty| &**ty)
-            .ok_or_else(|| {
-                Rejection::from(NotServed(format!(
-                    "entity `{}` is not registered with this application: add `.entity::<{}>()`",
-                    E::NAME,
-                    std::any::type_name::<E>()
-                        .rsplit("::")
-                        .next()
-                        .unwrap_or(E::NAME)
-                )))
-                .into()
-            })
+            .ok_or_else(not_registered::<E>)
     }
 
     /// The record `id` of `E`, if it exists. Generated as `Todo::find(&app, id)`
