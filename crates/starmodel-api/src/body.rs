@@ -86,6 +86,11 @@ pub(crate) fn field_errors(
         }
     }
     for field in schema.fields {
+        if field.server {
+            // Filled by the server (the API refuses them from clients first); the
+            // hooks set them, and the write is validated after.
+            continue;
+        }
         let kind = field.kind();
         let problem = match object.get(field.name) {
             None if completeness == Completeness::Patch || field.nullable => None,

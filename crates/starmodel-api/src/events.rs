@@ -4,8 +4,10 @@
 //! the body, and answers the record as it is after the event (204 when the event
 //! deleted it).
 //!
-//! Create events are not exposed here: `POST /api/{entity}/{event}` would shadow
-//! a record whose id is the event's name.
+//! Create events are operations too: `POST /api/{entity}/{event}` runs the event
+//! and answers 201 with the new record. That path is also the one of a record
+//! whose id is the event's name: its other methods (`GET`, `PUT`, ...) still
+//! reach that record.
 
 use std::sync::Arc;
 
@@ -22,11 +24,39 @@ use starmodel_core::{EventInput, EventKind};
 use super::body::{Accept, read_object};
 use super::{EntityApi, error, json_response, path_id};
 
-/// Adds a route per update event of `api`'s entity to `router`.
-pub(crate) fn routes(mut router: Router, api: &Arc<EntityApi>) -> Router {
+/// Adds a route per event of `api`'s entity to `router`; `record_methods` are
+/// those of `/api/{entity}/{id}`, which a create event's path keeps serving.
+pub(crate) fn routes(
+    mut router: Router,
+    api: &Arc<EntityApi>,
+    record_methods: MethodFilter,
+    allow: &'static str,
+) -> Router {
     let name = api.ty.name();
     for (index, spec) in api.ty.events().iter().enumerate() {
-        if spec.kind != EventKind::Update {
+        if spec.internal {
+            continue;
+        }
+        if spec.kind == EventKind::Create {
+            let (create, record) = (api.clone(), api.clone());
+            router = router.route(
+                &format!("/api/{name}/{}", spec.name),
+                only(
+                    MethodFilter::POST.or(record_methods),
+                    allow,
+                    "this path".into(),
+                    move |req: Request| {
+                        let (create, record) = (create.clone(), record.clone());
+                        async move {
+                            if req.method() == http::Method::POST {
+                                run_create(create, index, req).await
+                            } else {
+                                super::record(record, req).await
+                            }
+                        }
+                    },
+                ),
+            );
             continue;
         }
         let api = api.clone();
@@ -43,6 +73,48 @@ pub(crate) fn routes(mut router: Router, api: &Arc<EntityApi>) -> Router {
     router
 }
 
+/// The parameters in a request body: a JSON object, or nothing at all.
+async fn params(
+    api: &EntityApi,
+    req: Request,
+) -> Result<(http::request::Parts, EventInput), Response> {
+    let (parts, body) = req.into_parts();
+    let empty = parts.headers.get(header::CONTENT_TYPE).is_none()
+        && parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .is_none_or(|v| v.as_bytes() == b"0");
+    let params = if empty {
+        Map::new()
+    } else {
+        read_object(&parts.headers, body, api.app.body_limit(), Accept::Json)
+            .await
+            .map_err(IntoResponse::into_response)?
+    };
+    let input = EventInput::new(api.ty.name()).with_signals(Value::Object(params));
+    Ok((parts, input))
+}
+
+async fn run_create(api: Arc<EntityApi>, index: usize, req: Request) -> Response {
+    let (parts, input) = match params(&api, req).await {
+        Ok(p) => p,
+        Err(refused) => return refused,
+    };
+    let input = starmodel_axum::inject::provide(input, &parts, &api.app, &api.ty.events()[index]);
+    match api
+        .app
+        .dispatcher()
+        .dispatch_event(&api.ty, index, starmodel_core::EntityId::new(""), &input)
+        .await
+    {
+        Ok(outcome) => match outcome.record {
+            Some(record) => api.created(&outcome.key.id, &record),
+            None => StatusCode::NO_CONTENT.into_response(),
+        },
+        Err(e) => error(&e),
+    }
+}
+
 async fn run(api: Arc<EntityApi>, index: usize, req: Request) -> Response {
     // `/api/{entity}/{id}/{event}`: the id is the segment before the event's.
     let id_path = req
@@ -56,22 +128,11 @@ async fn run(api: Arc<EntityApi>, index: usize, req: Request) -> Response {
     let Some(id) = api.ty.canonical_id(raw.as_str()) else {
         return api.not_found(&raw);
     };
-    let (parts, body) = req.into_parts();
-    // An event without parameters may be sent with no body at all.
-    let empty = parts.headers.get(header::CONTENT_TYPE).is_none()
-        && parts
-            .headers
-            .get(header::CONTENT_LENGTH)
-            .is_none_or(|v| v.as_bytes() == b"0");
-    let params = if empty {
-        Map::new()
-    } else {
-        match read_object(&parts.headers, body, api.app.body_limit(), Accept::Json).await {
-            Ok(params) => params,
-            Err(refused) => return refused.into_response(),
-        }
+    let (parts, input) = match params(&api, req).await {
+        Ok(p) => p,
+        Err(refused) => return refused,
     };
-    let input = EventInput::new(api.ty.name()).with_signals(Value::Object(params));
+    let input = starmodel_axum::inject::provide(input, &parts, &api.app, &api.ty.events()[index]);
     match api
         .app
         .dispatcher()

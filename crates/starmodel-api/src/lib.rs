@@ -36,7 +36,6 @@
 
 mod body;
 mod events;
-mod id;
 mod openapi;
 mod params;
 
@@ -59,7 +58,7 @@ use starmodel_core::event::percent_encode_into;
 use starmodel_core::{DispatchError, EntityId, EntityType, EventError, Scope, StoreError};
 
 use self::body::{Accept, Completeness, field_errors, merge_patch, read_object};
-use self::id::new_uuid_v4;
+use starmodel_core::entity::new_uuid_v4;
 
 /// Where the OpenAPI document is served.
 pub const OPENAPI_PATH: &str = "/api/openapi.json";
@@ -129,7 +128,6 @@ fn routes(app: &App) -> Router {
             ty,
             id_field,
         });
-        router = events::routes(router, &api);
         let item = api.clone();
         // `#[entity(api = "events")]`: reads here, every write through an event.
         let writes = api.ty.schema().api_writes;
@@ -148,6 +146,12 @@ fn routes(app: &App) -> Router {
         } else {
             (READ, "GET, HEAD")
         };
+        let create_allow = if writes {
+            "POST, GET, HEAD, PUT, PATCH, DELETE"
+        } else {
+            "POST, GET, HEAD"
+        };
+        router = events::routes(router, &api, record_methods, create_allow);
         router = router
             .route(
                 &format!("/api/{name}"),
@@ -199,7 +203,7 @@ async fn collection(api: Arc<EntityApi>, req: Request) -> Response {
 }
 
 /// `/api/{entity}/{id}`: read, replace, patch, delete.
-async fn record(api: Arc<EntityApi>, req: Request) -> Response {
+pub(crate) async fn record(api: Arc<EntityApi>, req: Request) -> Response {
     let Some(raw) = path_id(req.uri().path()) else {
         return Rejection::from(NotFound("the id in the path is not UTF-8".into())).into_response();
     };
@@ -303,14 +307,39 @@ impl EntityApi {
             .map_err(|e| invalid(vec![e]))
     }
 
+    /// Refuses a body that sets an `#[entity(server)]` field.
+    fn no_server_fields(&self, object: &Map<String, Value>) -> Result<(), DispatchError> {
+        let errors: Vec<FieldError> = self
+            .ty
+            .schema()
+            .fields
+            .iter()
+            .filter(|f| f.server && object.contains_key(f.name))
+            .map(|f| FieldError {
+                field: f.name.to_owned(),
+                message: "is set by the server: leave it out".to_owned(),
+            })
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(invalid(errors))
+        }
+    }
+
     async fn create(&self, req: Request) -> Result<Response, Response> {
         let (parts, body) = req.into_parts();
         let mut object = read_object(&parts.headers, body, self.app.body_limit(), Accept::Json)
             .await
             .map_err(IntoResponse::into_response)?;
+        self.no_server_fields(&object).map_err(|e| error(&e))?;
         let id_field = self.id_field;
         if id_field.kind() == FieldKind::Uuid && !object.contains_key(id_field.name) {
             object.insert(id_field.name.to_owned(), Value::String(new_uuid_v4()));
+        }
+        // The entity's `on_create` hook sets the real values.
+        for (name, value) in self.ty.server_defaults() {
+            object.entry(name.clone()).or_insert_with(|| value.clone());
         }
         let value = self.checked(object).map_err(|e| error(&e))?;
         let (id, record) = self
@@ -319,12 +348,17 @@ impl EntityApi {
             .insert(&self.ty, value)
             .await
             .map_err(|e| error(&e))?;
+        Ok(self.created(&id, &record))
+    }
+
+    /// 201 with the new record and its `Location`.
+    fn created(&self, id: &EntityId, record: &starmodel_core::Record) -> Response {
         let mut r = json_response(StatusCode::CREATED, record.value.to_string());
         let location = format!("/api/{}/{}", self.ty.name(), encode_segment(id.as_str()));
         if let Ok(v) = HeaderValue::from_str(&location) {
             r.headers_mut().insert(header::LOCATION, v);
         }
-        Ok(r)
+        r
     }
 
     async fn get(&self, id: EntityId) -> Result<Response, Response> {
@@ -376,15 +410,36 @@ impl EntityApi {
             .await
             .map_err(IntoResponse::into_response)?;
         self.same_id(&id, &object).map_err(|e| error(&e))?;
+        self.no_server_fields(&object).map_err(|e| error(&e))?;
         let Some(id_value) = self.id_value(&id) else {
             return Err(self.not_found(&id));
         };
         object.insert(self.id_field.name.to_owned(), id_value);
-        let value = self.checked(object).map_err(|e| error(&e))?;
+        let server: Vec<&str> = self
+            .ty
+            .schema()
+            .fields
+            .iter()
+            .filter(|f| f.server && !f.id)
+            .map(|f| f.name)
+            .collect();
+        if server.is_empty() {
+            // Checked once, before the row is locked.
+            self.checked(object.clone()).map_err(|e| error(&e))?;
+        }
         let record = self
             .app
             .dispatcher()
-            .modify(&self.ty, id, &|_| Ok(value.clone()))
+            .modify(&self.ty, id, &|current| {
+                // A replace keeps what the server set.
+                let mut object = object.clone();
+                for name in &server {
+                    if let Some(v) = current.get(*name) {
+                        object.insert((*name).to_owned(), v.clone());
+                    }
+                }
+                self.checked(object)
+            })
             .await
             .map_err(|e| error(&e))?;
         Ok(json_response(StatusCode::OK, record.value.to_string()))
@@ -401,6 +456,7 @@ impl EntityApi {
         .await
         .map_err(IntoResponse::into_response)?;
         self.same_id(&id, &patch).map_err(|e| error(&e))?;
+        self.no_server_fields(&patch).map_err(|e| error(&e))?;
         if self.id_value(&id).is_none() {
             return Err(self.not_found(&id));
         }

@@ -56,6 +56,7 @@ mod announce;
 mod app;
 mod assets;
 mod extract;
+pub mod inject;
 mod layout;
 mod live;
 pub mod pipeline;
@@ -72,6 +73,7 @@ pub use app::{
     StarModel,
 };
 pub use extract::extract_entity;
+pub use inject::{ClientAddr, State};
 pub use rejection::{ERROR_ELEMENT_ID, ERROR_HEADER, ErrorResponse, Rejection};
 pub use session::{COOKIE_NAME, Session};
 pub use view::{STREAM_PATH, live_record, live_view, page, page_titled};

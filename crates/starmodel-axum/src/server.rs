@@ -45,7 +45,14 @@ impl App {
         let ctx = self.context().clone();
         // `into_make_service` shares one routing table between connections (serving
         // the `Router` itself copies it for each, about 2 KiB per live stream).
-        let served = axum::serve(listener, self.router().into_make_service())
+        if starmodel_core::app::outbox::needed(self.registry()) {
+            spawn_outbox_deliveries(&self);
+        }
+        // The peer address is kept for events that take a `ClientAddr`.
+        let service = self
+            .router()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let served = axum::serve(listener, service)
             .with_graceful_shutdown(async move {
                 signal.await;
                 ctx.begin_shutdown();
@@ -59,6 +66,29 @@ impl App {
         self.context().flush_stores().await;
         served.map_err(ServeError::from)
     }
+}
+
+/// Delivers the outbox entries that could not be applied right after their
+/// commit (their store was down, the process stopped), every 5 s while serving.
+fn spawn_outbox_deliveries(app: &App) {
+    let dispatcher = std::sync::Arc::downgrade(app.dispatcher());
+    let mut shutdown = app.context().shutdown.subscribe();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+        every.tick().await;
+        loop {
+            tokio::select! {
+                _ = every.tick() => {}
+                _ = shutdown.changed() => return,
+            }
+            let Some(dispatcher) = dispatcher.upgrade() else {
+                return;
+            };
+            if let Err(e) = dispatcher.deliver_pending().await {
+                tracing::warn!(error = %e, "delivering the outbox failed; trying again in 5 s");
+            }
+        }
+    });
 }
 
 /// 404 for paths no route matches, in the same shape as every other error (an

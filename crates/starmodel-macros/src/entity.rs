@@ -11,6 +11,8 @@ struct Options {
     store: TokenStream,
     api: bool,
     api_writes: bool,
+    /// `#[entity(hooks)]`: the app implements `Hooks` itself.
+    hooks: bool,
 }
 
 /// What `#[entity(...)]` says about one field.
@@ -22,6 +24,7 @@ struct FieldOptions {
     text: bool,
     rules: Vec<TokenStream>,
     renamed_from: Option<String>,
+    server: bool,
 }
 
 /// `HTTPCounter2D` -> `http_counter2_d`: a word starts at an upper-case letter that
@@ -49,8 +52,13 @@ fn container_options(input: &DeriveInput) -> syn::Result<Options> {
     let mut store = quote!(Memory);
     let mut api = false;
     let mut api_writes = false;
+    let mut hooks = false;
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("entity")) {
         attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("hooks") {
+                hooks = true;
+                return Ok(());
+            }
             if meta.path.is_ident("api") {
                 api = true;
                 api_writes = true;
@@ -132,7 +140,7 @@ fn container_options(input: &DeriveInput) -> syn::Result<Options> {
                 }
                 _ => {
                     return Err(meta.error(
-                        "unknown entity option: expected `name`, `scope`, `store`, `api` or `admin`",
+                        "unknown entity option: expected `name`, `scope`, `store`, `api`, `hooks` or `admin`",
                     ));
                 }
             }
@@ -146,6 +154,7 @@ fn container_options(input: &DeriveInput) -> syn::Result<Options> {
         store,
         api,
         api_writes,
+        hooks,
     })
 }
 
@@ -240,6 +249,7 @@ fn field_options(field: &syn::Field) -> syn::Result<FieldOptions> {
                 "unique" => opts.unique = true,
                 "index" => opts.index = true,
                 "text" => opts.text = true,
+                "server" => opts.server = true,
                 "renamed_from" => {
                     let (_, lit) = crate::event_attr::string_option(&meta)?;
                     opts.renamed_from = Some(lit.value());
@@ -262,7 +272,7 @@ fn field_options(field: &syn::Field) -> syn::Result<FieldOptions> {
                 })?,
                 _ => {
                     return Err(meta.error(
-                        "unknown field option: expected `id`, `unique`, `index`, `text`, `validate(...)` or `renamed_from = \"...\"`",
+                        "unknown field option: expected `id`, `unique`, `index`, `text`, `server`, `validate(...)` or `renamed_from = \"...\"`",
                     ));
                 }
             }
@@ -308,6 +318,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     let mut signal_fields = Vec::new();
     let mut signal_values = Vec::new();
     let mut ids = Vec::new();
+    let mut server_defaults = Vec::new();
     for field in &named.named {
         let Some(fident) = field.ident.as_ref() else {
             continue;
@@ -328,6 +339,18 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         };
         let ty = &field.ty;
         let rust_type = quote!(#ty).to_string().replace(' ', "");
+        let server = fopts.server;
+        if server {
+            server_defaults.push(quote! {
+                map.insert(
+                    ::std::string::String::from(#fname),
+                    ::starmodel::__private::serde_json::to_value(
+                        <#ty as ::core::default::Default>::default(),
+                    )
+                    .unwrap_or(::starmodel::__private::serde_json::Value::Null),
+                );
+            });
+        }
         schema_fields.push(quote! {
             ::starmodel::__private::Field {
                 name: #fname,
@@ -339,6 +362,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                 index: #index,
                 validate: &[#(#rules),*],
                 renamed_from: #renamed_from,
+                server: #server,
             }
         });
         let path = format!("{name}.{fname}");
@@ -490,6 +514,25 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             }
         }
     };
+    let hooks = if opts.hooks {
+        quote!()
+    } else {
+        quote!(impl ::starmodel::__private::Hooks for #ident {})
+    };
+    let server_defaults = if server_defaults.is_empty() {
+        quote!()
+    } else {
+        quote! {
+            fn server_defaults() -> ::starmodel::__private::serde_json::Map<
+                ::std::string::String,
+                ::starmodel::__private::serde_json::Value,
+            > {
+                let mut map = ::starmodel::__private::serde_json::Map::new();
+                #(#server_defaults)*
+                map
+            }
+        }
+    };
     let signals = format_ident!("{}Signals", ident);
     let signals_doc = format!("The signal names of [`{ident}`]'s fields.");
 
@@ -514,7 +557,11 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             fn initial(_id: &::starmodel::__private::EntityId) -> ::core::option::Option<Self> {
                 #initial
             }
+
+            #server_defaults
         }
+
+        #hooks
 
         #[doc = #actions_doc]
         #[derive(Debug, Clone)]

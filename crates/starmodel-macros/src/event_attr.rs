@@ -21,6 +21,8 @@ pub(crate) struct EventOptions {
     pub(crate) selector: Option<String>,
     /// The spelling and the `ElementPatchMode` variant.
     pub(crate) mode: Option<(&'static str, &'static str)>,
+    /// `#[event(internal)]`: no route, run only by other events.
+    pub(crate) internal: bool,
 }
 
 /// The name and text value of one `key = "value"` attribute option.
@@ -49,11 +51,16 @@ pub(crate) fn parse(attr: &Attribute) -> syn::Result<EventOptions> {
         method: "post".to_owned(),
         selector: None,
         mode: None,
+        internal: false,
     };
     if matches!(attr.meta, syn::Meta::Path(_)) {
         return Ok(opts);
     }
     attr.parse_nested_meta(|meta| {
+        if meta.path.is_ident("internal") {
+            opts.internal = true;
+            return Ok(());
+        }
         let (key, lit) = string_option(&meta)?;
         let value = lit.value();
         match key.as_str() {
@@ -98,7 +105,7 @@ pub(crate) fn parse(attr: &Attribute) -> syn::Result<EventOptions> {
             }
             _ => {
                 return Err(meta.error(
-                    "unknown event option: expected `name`, `method`, `selector` or `mode`",
+                    "unknown event option: expected `name`, `method`, `selector`, `mode` or `internal`",
                 ));
             }
         }

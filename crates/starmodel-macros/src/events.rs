@@ -10,6 +10,36 @@ struct Param {
     ident: syn::Ident,
     name: String,
     ty: Type,
+    source: Source,
+}
+
+/// Where a parameter's value comes from.
+#[derive(Clone, Copy, PartialEq)]
+enum Source {
+    /// The request's path, query, signals or form, by name.
+    Request,
+    /// `&mut Changes`: the event's changes to other entities.
+    Changes,
+    /// Injected by type from what the web adapter put in the input: headers, the
+    /// client's address, the session, the `App`, application state.
+    Injected,
+}
+
+/// The types injected into events by type, by their last path segment.
+const INJECTED: [&str; 5] = ["HeaderMap", "ClientAddr", "Session", "App", "State"];
+
+fn source(ty: &Type) -> Source {
+    let last = |p: &syn::TypePath| p.path.segments.last().map(|s| s.ident.to_string());
+    match ty {
+        Type::Reference(r) if r.mutability.is_some() => match &*r.elem {
+            Type::Path(p) if last(p).as_deref() == Some("Changes") => Source::Changes,
+            _ => Source::Request,
+        },
+        Type::Path(p) if last(p).is_some_and(|l| INJECTED.contains(&l.as_str())) => {
+            Source::Injected
+        }
+        _ => Source::Request,
+    }
 }
 
 struct Event {
@@ -105,12 +135,16 @@ fn parse_event(method: &mut syn::ImplItemFn, index: usize) -> syn::Result<Event>
                 "an event parameter must be a plain name: its name is the request field it is read from",
             ));
         };
-        check_param_type(&pt.ty)?;
+        let source = source(&pt.ty);
+        if source == Source::Request {
+            check_param_type(&pt.ty)?;
+        }
         let name = pi.ident.to_string();
         params.push(Param {
             ident: pi.ident.clone(),
             name: name.strip_prefix("r#").unwrap_or(&name).to_owned(),
             ty: (*pt.ty).clone(),
+            source,
         });
     }
     let name = opts
@@ -216,19 +250,30 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> syn::Result<Token
         // takes the hygiene of the span it is given, and a parameter's type may
         // come from another macro than the `#[events]` attribute (one wrapping it).
         let input = format_ident!("__starmodel_input");
+        let changes = format_ident!("__starmodel_changes");
         let extracts = event.params.iter().map(|p| {
             let (pident, pname, pty) = (&p.ident, &p.name, &p.ty);
-            quote_spanned! {pty.span()=>
-                let #pident: #pty = ::starmodel::__private::param::<#pty>(#input, #pname)?;
+            match p.source {
+                Source::Request => quote_spanned! {pty.span()=>
+                    let #pident: #pty = ::starmodel::__private::param::<#pty>(#input, #pname)?;
+                },
+                Source::Changes => quote! { let #pident: #pty = &mut *#changes; },
+                Source::Injected => quote_spanned! {pty.span()=>
+                    let #pident: #pty = ::starmodel::__private::inject::<#pty>(#input)?;
+                },
             }
         });
         let args = event.params.iter().map(|p| &p.ident);
+        let fires = event.params.iter().any(|p| p.source == Source::Changes);
+        let injects = event.params.iter().any(|p| p.source == Source::Injected);
+        let internal = event.opts.internal;
         if event.create {
             handlers.push(quote_spanned! {*span=>
                 fn #handler(
                     #input: &::starmodel::__private::EventInput,
+                    #changes: &mut ::starmodel::__private::Changes,
                 ) -> ::core::result::Result<#self_ty, ::starmodel::__private::EventError> {
-                    let _ = #input;
+                    let _ = (#input, &#changes);
                     #(#extracts)*
                     ::starmodel::__private::IntoCreated::<#self_ty>::into_created(
                         <#self_ty>::#method(#(#args),*)
@@ -240,8 +285,9 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> syn::Result<Token
                 fn #handler(
                     __starmodel_this: &mut #self_ty,
                     #input: &::starmodel::__private::EventInput,
+                    #changes: &mut ::starmodel::__private::Changes,
                 ) -> ::core::result::Result<::starmodel::__private::EventOutput, ::starmodel::__private::EventError> {
-                    let _ = #input;
+                    let _ = (#input, &#changes);
                     #(#extracts)*
                     ::starmodel::__private::IntoEventOutput::into_event_output(
                         <#self_ty>::#method(__starmodel_this, #(#args),*)
@@ -277,8 +323,9 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> syn::Result<Token
             "delete" => quote!(Delete),
             _ => quote!(Post),
         };
-        let param_names = event.params.iter().map(|p| &p.name);
-        let param_kinds = event.params.iter().map(|p| {
+        let request_params = || event.params.iter().filter(|p| p.source == Source::Request);
+        let param_names = request_params().map(|p| &p.name);
+        let param_kinds = request_params().map(|p| {
             let (ty, nullable) = crate::entity::field_type(&p.ty);
             let ty_tokens = &p.ty;
             let rust_type = quote!(#ty_tokens).to_string().replace(' ', "");
@@ -313,16 +360,19 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> syn::Result<Token
                     selector: #selector,
                     mode: #mode,
                     kind: ::starmodel::__private::EventKind::#kind,
+                    internal: #internal,
+                    fires: #fires,
+                    injects: #injects,
                 },
                 handler: ::starmodel::__private::Handler::#handler_variant(#handler),
             }
         });
-        let builder_params = event.params.iter().map(|p| {
+        let builder_params = request_params().map(|p| {
             let (pident, pty) = (&p.ident, &p.ty);
             quote!(#pident: impl ::starmodel::__private::ActionArg<#pty>)
         });
         let action = format_ident!("__starmodel_action");
-        let builder_args = event.params.iter().map(|p| {
+        let builder_args = request_params().map(|p| {
             let (pident, pname, pty) = (&p.ident, &p.name, &p.ty);
             quote_spanned! {pty.span()=>
                 let #action = ::starmodel::__private::ActionArg::<#pty>::add_arg(#pident, #action, #pname);

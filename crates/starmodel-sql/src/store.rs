@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use async_trait::async_trait;
-use starmodel_core::store::UpdateFn;
 use starmodel_core::store::query::cursor_at;
+use starmodel_core::store::{UpdateFn, UpdateManyFn};
 use starmodel_core::{
     EntityId, EntityKey, ListQuery, Mutation, Page, Record, Schema, Store, StoreError,
     UpdateOutcome,
@@ -148,6 +148,10 @@ async fn prepare(store: &SqlStore) -> Result<(), StoreError> {
 
 #[async_trait]
 impl Store for SqlStore {
+    fn identity(&self) -> usize {
+        Arc::as_ptr(&self.inner).cast::<()>() as usize
+    }
+
     fn attach(&self, schema: &'static Schema) -> Result<(), StoreError> {
         let table = Arc::new(TableInfo::new(schema, self.inner.dialect));
         self.inner
@@ -184,6 +188,26 @@ impl Store for SqlStore {
             };
         }
         self.inner.pool.update(&table, key, f).await
+    }
+
+    async fn update_many(
+        &self,
+        keys: &[EntityKey],
+        f: &mut UpdateManyFn<'_>,
+    ) -> Result<Vec<UpdateOutcome>, StoreError> {
+        let tables = keys
+            .iter()
+            .map(|k| self.table(&k.entity))
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(e) = keys
+            .iter()
+            .zip(&tables)
+            .find_map(|(k, t)| unholdable_key(t, k))
+        {
+            return Err(e);
+        }
+        let tables: Vec<&TableInfo> = tables.iter().map(|t| &**t).collect();
+        self.inner.pool.update_many(&tables, keys, f).await
     }
 
     async fn list(&self, entity: &str) -> Result<Vec<(EntityId, Record)>, StoreError> {

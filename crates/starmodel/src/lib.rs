@@ -99,9 +99,11 @@ pub mod prelude {
     pub use serde::{Deserialize, Serialize};
     pub use starmodel_axum::view::Layout;
     pub use starmodel_axum::{
-        App, ErrorResponse, Session, StarModel, live_record, live_view, page, page_titled,
+        App, ClientAddr, ErrorResponse, Session, StarModel, State, live_record, live_view, page,
+        page_titled,
     };
-    pub use starmodel_core::event::{FromJs, FromSignals};
+    pub use starmodel_core::entity::{FieldError, GLOBAL_ID, Hooks};
+    pub use starmodel_core::event::{Changes, EventError, FromJs, FromSignals};
     pub use starmodel_core::{Deleted, Entity, Events, ListQuery, MemoryStore};
     pub use starmodel_macros::{Entity, event, events};
 }
@@ -112,9 +114,12 @@ pub mod __private {
     pub use axum;
     pub use maud;
     pub use starmodel_axum::{App, ErrorResponse, Listed, extract_entity, view::render_entity};
-    pub use starmodel_core::entity::{Field, FieldType, Rule};
+    pub use starmodel_core::__private::serde_json;
+    pub use starmodel_core::entity::{Field, FieldType, Hooks, Rule};
+    pub use starmodel_core::event::inject;
     pub use starmodel_core::event::{
-        ActionArg, ElementPatchMode, EventParam, ParamKind, param, record_route_base, route_base,
+        ActionArg, Changes, ElementPatchMode, EventParam, ParamKind, param, record_route_base,
+        route_base,
     };
     pub use starmodel_core::{
         Action, Entity, EntityId, EventDef, EventError, EventInput, EventKind, EventMethod,

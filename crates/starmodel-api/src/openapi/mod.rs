@@ -279,14 +279,16 @@ fn paths_of(ty: &EntityType, paths: &mut Map<String, Value>, schemas: &mut Map<S
     event_paths(ty, &p, &id_schema, paths);
 }
 
-/// `POST /api/{entity}/{id}/{event}` for each update event: its parameters as
-/// the properties of a JSON object, typed as the event's Rust code declares them.
+/// `POST /api/{entity}/{id}/{event}` for each update event and
+/// `POST /api/{entity}/{event}` for each create event: its parameters as the
+/// properties of a JSON object, typed as the event's Rust code declares them.
 fn event_paths(ty: &EntityType, p: &str, id_schema: &Value, paths: &mut Map<String, Value>) {
     let name = ty.name();
     for spec in ty.events() {
-        if spec.kind != starmodel_core::EventKind::Update {
+        if spec.internal {
             continue;
         }
+        let create = spec.kind == starmodel_core::EventKind::Create;
         let mut properties = Map::new();
         let mut required = Vec::new();
         for (param, kind) in spec.params.iter().zip(spec.param_kinds) {
@@ -311,6 +313,38 @@ fn event_paths(ty: &EntityType, p: &str, id_schema: &Value, paths: &mut Map<Stri
             &["400", "403", "404", "409", "413", "415", "422", "503"],
         );
         answers["204"] = json!({ "description": "the event deleted the record" });
+        if create {
+            let mut answers = responses(
+                (
+                    "201",
+                    json!({
+                        "description": "the record the event created",
+                        "content": json_content(reference("schemas", p)),
+                    }),
+                ),
+                &["400", "403", "409", "413", "415", "422", "503"],
+            );
+            answers["201"]["headers"] = json!({
+                "Location": { "description": "the new record's URL", "schema": { "type": "string" } }
+            });
+            paths.insert(
+                format!("/api/{name}/{}", spec.name),
+                json!({
+                    "post": {
+                        "operationId": format!("event{p}{}", pascal(spec.name)),
+                        "tags": [name],
+                        "summary": format!("Create a `{name}` record with event `{}`", spec.name),
+                        "description": "The event's own logic and checks, as a page's action runs them. Its parameters are read from the body by name.",
+                        "requestBody": {
+                            "required": !required.is_empty(),
+                            "content": json_content(body),
+                        },
+                        "responses": answers,
+                    },
+                }),
+            );
+            continue;
+        }
         paths.insert(
             format!("/api/{name}/{{id}}/{}", spec.name),
             json!({

@@ -171,17 +171,22 @@ pub(super) fn object_schema(schema: &Schema, body: Body) -> Value {
         if field.id && matches!(body, Body::Replace | Body::Patch) {
             continue;
         }
-        properties.insert(
-            field.name.to_owned(),
-            field_schema(
-                field,
-                if body == Body::Patch {
-                    Usage::Patch
-                } else {
-                    Usage::Body
-                },
-            ),
+        // `#[entity(server)]`: answered, never sent.
+        if field.server && body != Body::Response {
+            continue;
+        }
+        let mut property = field_schema(
+            field,
+            if body == Body::Patch {
+                Usage::Patch
+            } else {
+                Usage::Body
+            },
         );
+        if field.server {
+            property["readOnly"] = json!(true);
+        }
+        properties.insert(field.name.to_owned(), property);
         let generated = field.id && field.kind() == FieldKind::Uuid && body == Body::Create;
         if !field.nullable && body != Body::Patch && !generated {
             required.push(field.name);

@@ -71,6 +71,7 @@ pub struct StarModel {
     heartbeat: Duration,
     bundle: Option<DatastarBundle>,
     layout: Layout,
+    states: http::Extensions,
 }
 
 impl Default for StarModel {
@@ -109,7 +110,16 @@ impl StarModel {
             heartbeat: Duration::from_secs(15),
             bundle: None,
             layout: Layout::new(),
+            states: http::Extensions::new(),
         }
+    }
+
+    /// Gives events a value of type `T`: an event parameter of type
+    /// [`State<T>`](crate::State) receives a clone of it (wrap big or shared values
+    /// in an `Arc`). A second value of one type replaces the first.
+    pub fn state<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.states.insert(crate::State(value));
+        self
     }
 
     /// Registers entity `E`, kept in the store of the kind its
@@ -379,6 +389,10 @@ impl StarModel {
                 }
             }
         }
+        starmodel_core::app::outbox::attach(&registry).map_err(|e| BuildError::Store {
+            entity: starmodel_core::app::outbox::OUTBOX,
+            source: e,
+        })?;
         let secret = Self::secret_bytes(self.secret, self.bus.is_some())?;
         let bundle = match self.bundle {
             Some(b) => b,
@@ -409,6 +423,7 @@ impl StarModel {
             user_routes: self.routes,
             mounts: self.mounts,
             fallback: self.fallback,
+            states: self.states,
         });
         Ok(App::from_context(ctx))
     }
@@ -426,7 +441,7 @@ impl StarModel {
 }
 
 fn same_store(a: &Arc<dyn Store>, b: &Arc<dyn Store>) -> bool {
-    std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b))
+    starmodel_core::store::same_store(&**a, &**b)
 }
 
 async fn shutdown_signal() {

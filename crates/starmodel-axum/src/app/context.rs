@@ -47,6 +47,8 @@ pub(crate) struct AppContext {
     pub(crate) mounts: Vec<Arc<dyn Mount>>,
     /// StarModel's JSON 404 for unmatched paths.
     pub(crate) fallback: bool,
+    /// The values given with `StarModel::state`, as `State<T>`.
+    pub(crate) states: http::Extensions,
 }
 
 /// How long shutdown waits for writes whose clients have gone.

@@ -89,11 +89,19 @@ impl App {
             .await
     }
 
-    /// Readies every store (a SQL store applies its start-up migrations). Serving
-    /// calls it; call it yourself before serving [`router`](Self::router).
+    /// Readies every store (a SQL store applies its start-up migrations), then
+    /// delivers the changes for other stores that a stop left in the outbox.
+    /// Serving calls it; call it yourself before serving [`router`](Self::router).
     pub async fn prepare(&self) -> Result<(), StoreError> {
         for store in &self.ctx.stores {
             store.prepare().await?;
+        }
+        match self.ctx.dispatcher.deliver_pending().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(delivered = n, "applied changes left in the outbox"),
+            // The stores are ready; what could not be applied is tried again while
+            // serving.
+            Err(e) => tracing::warn!(error = %e, "delivering the outbox failed"),
         }
         Ok(())
     }

@@ -127,6 +127,7 @@ async fn run(target: &EventTarget, req: Request) -> Result<Response, Rejection> 
             }
         }
     };
+    let input = crate::inject::provide(input, &parts, app, &spec);
     let outcome = ctx
         .dispatcher
         .dispatch_event(ty, *index, id, &input)

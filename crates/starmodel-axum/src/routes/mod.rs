@@ -83,6 +83,10 @@ pub(crate) fn routes(app: &App) -> Router {
                 index,
             };
             let spec = ty.events()[index];
+            if spec.internal {
+                // Run only by other events (`Changes::fire`).
+                continue;
+            }
             // A create event has no record yet: `/todo/add`.
             let path = match spec.kind {
                 EventKind::Create => format!("/{name}/{}", spec.name),

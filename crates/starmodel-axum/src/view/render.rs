@@ -40,6 +40,7 @@ fn attribute_safe(json: &str) -> String {
 /// use starmodel_core::{Entity, EntityId, Schema, Scope, StoreKind};
 /// #[derive(Default, serde::Serialize, serde::Deserialize)]
 /// struct Counter { count: i64 }
+/// impl starmodel_core::entity::Hooks for Counter {}
 /// impl Entity for Counter {
 ///     const NAME: &'static str = "counter";
 ///     const SCOPE: Scope = Scope::Global;

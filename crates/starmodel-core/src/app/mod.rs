@@ -2,7 +2,8 @@
 //! runs ([`Dispatcher`], the unit of work: load, run, commit, then publish).
 
 mod dispatch;
+pub mod outbox;
 mod registry;
 
-pub use dispatch::{CommitObserver, Dispatcher, EventOutcome};
+pub use dispatch::{CommitObserver, Dispatcher, EventOutcome, SessionOf};
 pub use registry::{EntityType, Registry};

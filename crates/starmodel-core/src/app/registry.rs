@@ -4,13 +4,17 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::entity::Hooks;
 use crate::entity::{FieldError, FieldType};
-use crate::event::{EventError, EventInput, EventOutput, EventSpec, Events, Handler};
+use crate::event::{Changes, EventError, EventInput, EventOutput, EventSpec, Events, Handler};
 use crate::{EntityId, EntityKey, Schema, Scope, Store};
 
 type RunFn = Box<
-    dyn Fn(Option<&Value>, &EventInput) -> Result<(Value, EventOutput), EventError> + Send + Sync,
+    dyn Fn(Option<&Value>, &EventInput, &mut Changes) -> Result<(Value, EventOutput), EventError>
+        + Send
+        + Sync,
 >;
+type HookFn = Box<dyn Fn(Value, bool) -> Result<Value, EventError> + Send + Sync>;
 type InitialFn = Box<dyn Fn(&EntityId) -> Option<Result<Value, EventError>> + Send + Sync>;
 type CheckFn = Box<dyn Fn(Value) -> Result<Value, FieldError> + Send + Sync>;
 
@@ -26,7 +30,19 @@ pub struct EntityType {
     runs: Vec<RunFn>,
     initial: InitialFn,
     check: CheckFn,
+    hooks: HookFn,
+    server_defaults: serde_json::Map<String, Value>,
     store: Arc<dyn Store>,
+}
+
+/// The entity's hooks on a new state: `on_create` for a new record, then
+/// `normalize`, then `check`.
+fn hooked<E: Hooks>(entity: &mut E, creating: bool) -> Result<(), EventError> {
+    if creating {
+        entity.on_create();
+    }
+    entity.normalize();
+    entity.check().map_err(EventError::Invalid)
 }
 
 fn corrupt(entity: &str, e: serde_json::Error) -> EventError {
@@ -43,19 +59,23 @@ impl EntityType {
             .iter()
             .map(|def| {
                 let def = *def;
-                let run: RunFn = Box::new(move |state, input| match def.handler {
+                let run: RunFn = Box::new(move |state, input, changes| match def.handler {
                     Handler::Update(handler) => {
                         let state = state.ok_or_else(|| {
                             EventError::Rejected(format!("`{}` has no instance to change", E::NAME))
                         })?;
                         let mut entity = E::deserialize(state).map_err(|e| corrupt(E::NAME, e))?;
-                        let output = handler(&mut entity, input)?;
+                        let output = handler(&mut entity, input, changes)?;
+                        if !matches!(output, EventOutput::Deleted) {
+                            hooked(&mut entity, false)?;
+                        }
                         let value =
                             serde_json::to_value(&entity).map_err(|e| corrupt(E::NAME, e))?;
                         Ok((value, output))
                     }
                     Handler::Create(handler) => {
-                        let entity = handler(input)?;
+                        let mut entity = handler(input, changes)?;
+                        hooked(&mut entity, true)?;
                         let value =
                             serde_json::to_value(&entity).map_err(|e| corrupt(E::NAME, e))?;
                         Ok((value, EventOutput::Signals))
@@ -89,8 +109,29 @@ impl EntityType {
                     message: e.to_string(),
                 })
             }),
+            hooks: Box::new(|value, creating| {
+                let mut entity: E =
+                    serde_json::from_value(value).map_err(|e| corrupt(E::NAME, e))?;
+                hooked(&mut entity, creating)?;
+                serde_json::to_value(&entity).map_err(|e| corrupt(E::NAME, e))
+            }),
+            server_defaults: E::server_defaults(),
             store,
         }
+    }
+
+    /// Runs the entity's [`Hooks`] on `value`, a well-typed instance (see
+    /// [`check`](Self::check)) about to be written by something else than an event
+    /// (the JSON API, the admin, the command line): `on_create` when `creating`,
+    /// then `normalize` and `check`.
+    pub fn hooks(&self, value: Value, creating: bool) -> Result<Value, EventError> {
+        (self.hooks)(value, creating)
+    }
+
+    /// What a client leaves out for the `#[entity(server)]` fields (see
+    /// [`Entity::server_defaults`](crate::Entity::server_defaults)).
+    pub fn server_defaults(&self) -> &serde_json::Map<String, Value> {
+        &self.server_defaults
     }
 
     /// Checks that `value` is a well-typed instance by turning it into the Rust type
@@ -143,8 +184,9 @@ impl EntityType {
         index: usize,
         state: Option<&Value>,
         input: &EventInput,
+        changes: &mut Changes,
     ) -> Result<(Value, EventOutput), EventError> {
-        (self.runs[index])(state, input)
+        (self.runs[index])(state, input, changes)
     }
 
     /// Record id `raw` as every store keys it: a UUID in lower case with hyphens,
@@ -255,6 +297,7 @@ mod tests {
         ($name:ident, $rust_type:literal, $ty:ident) => {
             #[derive(Serialize, Deserialize)]
             struct $name {}
+            impl crate::entity::Hooks for $name {}
             impl Entity for $name {
                 const NAME: &'static str = stringify!($name);
                 const SCOPE: Scope = Scope::Record;

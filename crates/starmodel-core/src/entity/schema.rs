@@ -114,6 +114,10 @@ pub struct Field {
     /// `#[entity(renamed_from = "old")]`: the field's previous name, so a migration
     /// renames the column instead of dropping it.
     pub renamed_from: Option<&'static str>,
+    /// `#[entity(server)]`: set by the server (an id, a timestamp, an owner), never
+    /// by a client: the JSON API neither requires nor accepts it, and documents it
+    /// read-only.
+    pub server: bool,
 }
 
 impl Field {
@@ -129,6 +133,7 @@ impl Field {
             index: false,
             validate: &[],
             renamed_from: None,
+            server: false,
         }
     }
 
@@ -153,6 +158,12 @@ impl Field {
     /// The same field, indexed.
     pub const fn index(mut self) -> Self {
         self.index = true;
+        self
+    }
+
+    /// The same field, set by the server only (`#[entity(server)]`).
+    pub const fn server(mut self) -> Self {
+        self.server = true;
         self
     }
 

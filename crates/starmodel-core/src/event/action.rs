@@ -105,6 +105,11 @@ impl Action {
     pub fn url(&self) -> &str {
         &self.url
     }
+
+    /// Whether some argument is computed in the browser ([`arg_expr`](Self::arg_expr)).
+    pub fn computed_in_browser(&self) -> bool {
+        !self.exprs.is_empty()
+    }
 }
 
 impl fmt::Display for Action {

@@ -65,6 +65,18 @@ pub enum EventError {
         /// What serde said.
         reason: String,
     },
+    /// The application is set up wrong for this event (500): a value it injects
+    /// was never provided, a change it fires names no event.
+    #[error("{0}")]
+    Setup(String),
+    /// The event took longer than its timeout (503); nothing was written.
+    #[error("event `{event}` took longer than {millis} ms; nothing was changed")]
+    TimedOut {
+        /// The event's name.
+        event: String,
+        /// The timeout.
+        millis: u128,
+    },
 }
 
 impl EventError {
@@ -74,9 +86,10 @@ impl EventError {
             EventError::Param(_) | EventError::Rejected(_) | EventError::Invalid(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            EventError::Panicked { .. } | EventError::Corrupt { .. } => {
+            EventError::Panicked { .. } | EventError::Corrupt { .. } | EventError::Setup(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
+            EventError::TimedOut { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }

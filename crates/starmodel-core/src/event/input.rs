@@ -40,6 +40,8 @@ pub struct EventInput {
     raw_signals: Option<Bytes>,
     query: Vec<(String, String)>,
     form: Vec<(String, String)>,
+    /// Values injected into events by type (see [`inject`]).
+    extensions: http::Extensions,
 }
 
 enum Found<'a> {
@@ -90,6 +92,23 @@ impl EventInput {
         self
     }
 
+    /// Provides `value` to the event's parameters of type `T` (see [`inject`]).
+    pub fn with_extension<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.extensions.insert(value);
+        self
+    }
+
+    /// Provides every value of `extensions` (see [`with_extension`](Self::with_extension)).
+    pub fn with_extensions(mut self, extensions: http::Extensions) -> Self {
+        self.extensions.extend(extensions);
+        self
+    }
+
+    /// The value of type `T` provided with [`with_extension`](Self::with_extension).
+    pub fn extension<T: Clone + Send + Sync + 'static>(&self) -> Option<&T> {
+        self.extensions.get::<T>()
+    }
+
     /// All the signals the browser sent (`null` when none).
     pub fn signals(&self) -> &Value {
         self.signals.get_or_init(|| {
@@ -137,6 +156,23 @@ impl EventInput {
             Some(Found::Text(s)) => T::deserialize(Text(s)).map_err(invalid),
         }
     }
+}
+
+/// An injected event parameter of type `T`: what the web adapter provided with
+/// [`EventInput::with_extension`] (the request's `HeaderMap`, its `ClientAddr`,
+/// the `Session`, the `App`, a `State<T>` given to the builder). Missing, it is an
+/// [`EventError::Setup`](super::EventError::Setup) naming the type.
+pub fn inject<T: Clone + Send + Sync + 'static>(
+    input: &EventInput,
+) -> Result<T, super::EventError> {
+    input.extension::<T>().cloned().ok_or_else(|| {
+        let name = std::any::type_name::<T>();
+        super::EventError::Setup(format!(
+            "no `{name}` to inject into this event: an application state must be \
+             given to the builder (`StarModel::state(value)`), and request values \
+             exist only for events run by a request"
+        ))
+    })
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! exist.
 
 mod action;
+mod changes;
 mod error;
 mod input;
 mod output;
@@ -14,8 +15,9 @@ mod param;
 mod text;
 
 pub use action::{Action, percent_encode_into};
+pub use changes::{Call, Changes};
 pub use error::{DispatchError, EventError, ParamError};
-pub use input::EventInput;
+pub use input::{EventInput, inject};
 pub use output::{Deleted, EventOutput, IntoCreated, IntoEventOutput};
 pub use param::{ActionArg, EventParam, FromJs, FromSignals, param, record_route_base, route_base};
 
@@ -116,6 +118,15 @@ pub struct EventSpec {
     pub mode: Option<ElementPatchMode>,
     /// Update or create.
     pub kind: EventKind,
+    /// `#[event(internal)]`: no route and no API operation; other events run it
+    /// through [`Changes::fire`].
+    pub internal: bool,
+    /// The event takes a [`Changes`]: it may change other entities.
+    pub fires: bool,
+    /// The event takes parameters injected by type (headers, the client's
+    /// address, the session, the `App`, application state): the web adapter
+    /// provides them as [`EventInput`] extensions.
+    pub injects: bool,
 }
 
 /// The generated code behind one event: extracts the parameters, calls the method,
@@ -124,11 +135,14 @@ pub enum Handler<E> {
     /// Runs on an instance's state.
     Update(UpdateFn<E>),
     /// Makes a new instance.
-    Create(fn(&EventInput) -> Result<E, EventError>),
+    Create(CreateFn<E>),
 }
 
 /// The function behind an update event.
-pub type UpdateFn<E> = fn(&mut E, &EventInput) -> Result<EventOutput, EventError>;
+pub type UpdateFn<E> = fn(&mut E, &EventInput, &mut Changes) -> Result<EventOutput, EventError>;
+
+/// The function behind a create event.
+pub type CreateFn<E> = fn(&EventInput, &mut Changes) -> Result<E, EventError>;
 
 impl<E> Handler<E> {
     /// The function of an update event (`None` for a create event).

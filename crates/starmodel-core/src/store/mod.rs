@@ -58,6 +58,11 @@ pub enum UpdateOutcome {
 /// The closure [`Store::update`] runs on the current record.
 pub type UpdateFn<'a> = dyn FnMut(Option<&Record>) -> Mutation + Send + 'a;
 
+/// The closure [`Store::update_many`] runs on the current records of its keys (in
+/// the order of the keys): one [`Mutation`] per key, or an empty `Vec` to leave
+/// every instance as it was.
+pub type UpdateManyFn<'a> = dyn FnMut(&[Option<&Record>]) -> Vec<Mutation> + Send + 'a;
+
 /// A store failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -92,6 +97,10 @@ pub enum StoreError {
     /// Stored bytes do not decode (500).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The store cannot do what was asked (500): a programming error, such as a
+    /// unit of work over several instances on a store that writes one at a time.
+    #[error("{0}")]
+    Unsupported(String),
     /// Reading or writing a file failed (500).
     #[error("store i/o failed on `{path}`: {source}")]
     Io {
@@ -118,9 +127,16 @@ impl StoreError {
             StoreError::Conflict(_) => StatusCode::CONFLICT,
             StoreError::BadQuery(_) => StatusCode::BAD_REQUEST,
             StoreError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            StoreError::Corrupt(_) | StoreError::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            StoreError::Corrupt(_) | StoreError::Io { .. } | StoreError::Unsupported(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
+}
+
+/// Whether `a` and `b` hold the same data (see [`Store::identity`]).
+pub fn same_store(a: &dyn Store, b: &dyn Store) -> bool {
+    a.identity() == b.identity()
 }
 
 /// Where entity state lives. Object-safe: entities hold an `Arc<dyn Store>`.
@@ -132,6 +148,14 @@ pub trait Store: Send + Sync + 'static {
     fn attach(&self, schema: &'static Schema) -> Result<(), StoreError> {
         let _ = schema;
         Ok(())
+    }
+
+    /// Which store this is: two handles with the same identity hold the same data
+    /// (clones of one [`MemoryStore`] or `SqlStore`), so one transaction covers
+    /// both. The default is the handle's own address; stores that are cheap
+    /// handles to shared state return that state's address.
+    fn identity(&self) -> usize {
+        std::ptr::from_ref(self).cast::<()>() as usize
     }
 
     /// Gets ready to serve the attached entities, before the application takes
@@ -151,6 +175,33 @@ pub trait Store: Send + Sync + 'static {
         key: &EntityKey,
         f: &mut UpdateFn<'_>,
     ) -> Result<UpdateOutcome, StoreError>;
+
+    /// Runs `f` on the current records of every key in `keys` with every other
+    /// writer of those instances held off, and applies all it decides or nothing:
+    /// one transaction. How an event changes other entities of the same store in
+    /// its unit of work. `keys` holds no key twice.
+    ///
+    /// The default serves a single key through [`update`](Self::update) and refuses
+    /// more with [`StoreError::Unsupported`]; the memory and SQL stores override it.
+    async fn update_many(
+        &self,
+        keys: &[EntityKey],
+        f: &mut UpdateManyFn<'_>,
+    ) -> Result<Vec<UpdateOutcome>, StoreError> {
+        match keys {
+            [key] => {
+                let outcome = self
+                    .update(key, &mut |current| {
+                        f(&[current]).pop().unwrap_or(Mutation::Keep)
+                    })
+                    .await?;
+                Ok(vec![outcome])
+            }
+            _ => Err(StoreError::Unsupported(
+                "this store cannot change several instances in one unit of work".to_owned(),
+            )),
+        }
+    }
 
     /// Every instance of one entity, ordered by id (for copies, admin and APIs).
     async fn list(&self, entity: &str) -> Result<Vec<(EntityId, Record)>, StoreError>;

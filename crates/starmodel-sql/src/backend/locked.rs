@@ -56,7 +56,7 @@ macro_rules! row_locked_backend {
         mod row_locked {
             use sea_query::Value as SqlValue;
             use sea_query_binder::SqlxValues;
-            use starmodel_core::store::UpdateFn;
+            use starmodel_core::store::{UpdateFn, UpdateManyFn};
             use starmodel_core::{
                 EntityId, EntityKey, Mutation, Record, StoreError, UpdateOutcome,
             };
@@ -112,6 +112,87 @@ macro_rules! row_locked_backend {
                         }
                     }
                     Err(gave_up(key))
+                }
+
+                async fn update_many(
+                    &self,
+                    tables: &[&TableInfo],
+                    keys: &[EntityKey],
+                    f: &mut UpdateManyFn<'_>,
+                ) -> Result<Vec<UpdateOutcome>, StoreError> {
+                    let key_values = keys
+                        .iter()
+                        .zip(tables)
+                        .map(|(k, t)| t.key_value(k.id.as_str()))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    // Rows are locked in key order: two units of work over the same
+                    // rows wait for each other instead of deadlocking.
+                    let mut order: Vec<usize> = (0..keys.len()).collect();
+                    order.sort_by(|a, b| keys[*a].cmp(&keys[*b]));
+                    for _ in 0..MAX_ATTEMPTS {
+                        let mut tx = self.begin().await.map_err(store_error)?;
+                        let mut current = vec![None; keys.len()];
+                        let mut failed = None;
+                        for &i in &order {
+                            match lock_row(&mut tx, tables[i], &key_values[i]).await {
+                                Ok(row) => current[i] = row,
+                                Err(e) => {
+                                    failed = Some(e);
+                                    break;
+                                }
+                            }
+                        }
+                        let result = match failed {
+                            Some(e) => Err(e),
+                            None => {
+                                let refs: Vec<Option<&Record>> =
+                                    current.iter().map(Option::as_ref).collect();
+                                let mut mutations = f(&refs);
+                                mutations.resize(keys.len(), Mutation::Keep);
+                                let mut outcomes = Vec::with_capacity(keys.len());
+                                let mut result = Ok(());
+                                for (i, mutation) in mutations.into_iter().enumerate() {
+                                    let id = keys[i].id.as_str();
+                                    match apply(
+                                        &mut tx,
+                                        tables[i],
+                                        id,
+                                        &key_values[i],
+                                        current[i].take(),
+                                        mutation,
+                                    )
+                                    .await
+                                    {
+                                        Ok(outcome) => outcomes.push(outcome),
+                                        Err(e) => {
+                                            result = Err(e);
+                                            break;
+                                        }
+                                    }
+                                }
+                                result.map(|()| outcomes)
+                            }
+                        };
+                        match result {
+                            Ok(outcomes) => {
+                                if outcomes
+                                    .iter()
+                                    .all(|o| matches!(o, UpdateOutcome::Unchanged(_)))
+                                {
+                                    tx.rollback().await.map_err(store_error)?;
+                                    return Ok(outcomes);
+                                }
+                                match tx.commit().await.map_err(|e| classify(e, tables[0])) {
+                                    Ok(()) => return Ok(outcomes),
+                                    Err(DbFailure::Fail(e)) => return Err(e),
+                                    Err(_) => {}
+                                }
+                            }
+                            Err(DbFailure::KeyTaken | DbFailure::Retry) => {}
+                            Err(DbFailure::Fail(e)) => return Err(e),
+                        }
+                    }
+                    Err(gave_up(&keys[0]))
                 }
 
                 async fn list(
@@ -173,25 +254,33 @@ macro_rules! row_locked_backend {
                 Ok(())
             }
 
-            /// One round: lock the row, run the event, write what it decided.
-            async fn attempt(
+            /// Locks the row of `key_value` for this transaction and reads it.
+            async fn lock_row(
                 conn: &mut $connection,
                 table: &TableInfo,
-                id: &str,
                 key_value: &SqlValue,
-                f: &mut UpdateFn<'_>,
-            ) -> Result<UpdateOutcome, DbFailure> {
-                let fail = |e| classify(e, table);
+            ) -> Result<Option<Record>, DbFailure> {
                 let row =
                     sqlx::query_with(&table.sql.select_for_update, args(vec![key_value.clone()]))
                         .fetch_optional(&mut *conn)
                         .await
-                        .map_err(fail)?;
-                let current = match row {
-                    Some(row) => Some(decode(&row, table, cell).map_err(DbFailure::Fail)?.1),
-                    None => None,
-                };
-                let written = match (f(current.as_ref()), &current) {
+                        .map_err(|e| classify(e, table))?;
+                match row {
+                    Some(row) => Ok(Some(decode(&row, table, cell).map_err(DbFailure::Fail)?.1)),
+                    None => Ok(None),
+                }
+            }
+
+            /// Writes what was decided for the locked row of `id`, which held `current`.
+            async fn apply(
+                conn: &mut $connection,
+                table: &TableInfo,
+                id: &str,
+                key_value: &SqlValue,
+                current: Option<Record>,
+                mutation: Mutation,
+            ) -> Result<UpdateOutcome, DbFailure> {
+                let written = match (mutation, &current) {
                     (Mutation::Keep, _) => return Ok(UpdateOutcome::Unchanged(current)),
                     (Mutation::Delete, None) => return Ok(UpdateOutcome::Deleted),
                     (Mutation::Delete, Some(_)) => {
@@ -215,6 +304,19 @@ macro_rules! row_locked_backend {
                     }
                 };
                 Ok(UpdateOutcome::Written(written))
+            }
+
+            /// One round: lock the row, run the event, write what it decided.
+            async fn attempt(
+                conn: &mut $connection,
+                table: &TableInfo,
+                id: &str,
+                key_value: &SqlValue,
+                f: &mut UpdateFn<'_>,
+            ) -> Result<UpdateOutcome, DbFailure> {
+                let current = lock_row(conn, table, key_value).await?;
+                let mutation = f(current.as_ref());
+                apply(conn, table, id, key_value, current, mutation).await
             }
         }
     };

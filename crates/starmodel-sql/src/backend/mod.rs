@@ -17,7 +17,7 @@ mod sqlite;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqlitePools;
 
-use starmodel_core::store::UpdateFn;
+use starmodel_core::store::{UpdateFn, UpdateManyFn};
 use starmodel_core::{EntityId, EntityKey, Record, StoreError, UpdateOutcome};
 
 use crate::Dialect;
@@ -61,6 +61,15 @@ pub(crate) trait Backend {
         key: &EntityKey,
         f: &mut UpdateFn<'_>,
     ) -> Result<UpdateOutcome, StoreError>;
+
+    /// Runs `f` on the rows of `keys` (each in its table) and writes all it
+    /// decides in one transaction, or nothing.
+    async fn update_many(
+        &self,
+        tables: &[&TableInfo],
+        keys: &[EntityKey],
+        f: &mut UpdateManyFn<'_>,
+    ) -> Result<Vec<UpdateOutcome>, StoreError>;
 
     /// Every row of `table`.
     async fn list(&self, table: &TableInfo) -> Result<Vec<(EntityId, Record)>, StoreError>;
@@ -206,6 +215,22 @@ impl SqlPool {
             Self::Postgres(engine) => engine.update(table, key, f).await,
             #[cfg(feature = "mysql")]
             Self::MySql(engine) => engine.update(table, key, f).await,
+        }
+    }
+
+    pub(crate) async fn update_many(
+        &self,
+        tables: &[&TableInfo],
+        keys: &[EntityKey],
+        f: &mut UpdateManyFn<'_>,
+    ) -> Result<Vec<UpdateOutcome>, StoreError> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(engine) => engine.update_many(tables, keys, f).await,
+            #[cfg(feature = "postgres")]
+            Self::Postgres(engine) => engine.update_many(tables, keys, f).await,
+            #[cfg(feature = "mysql")]
+            Self::MySql(engine) => engine.update_many(tables, keys, f).await,
         }
     }
 

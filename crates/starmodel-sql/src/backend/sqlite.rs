@@ -35,7 +35,7 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 use sqlx::{ConnectOptions, Connection, Row, Sqlite, SqliteConnection};
-use starmodel_core::store::UpdateFn;
+use starmodel_core::store::{UpdateFn, UpdateManyFn};
 use starmodel_core::{EntityId, EntityKey, Mutation, Record, StoreError, UpdateOutcome};
 
 use super::row::{args, decode, fetch_all, fetch_optional, get};
@@ -285,6 +285,42 @@ impl Backend for SqlitePools {
         result
     }
 
+    /// One `BEGIN IMMEDIATE` transaction on the write connection: it holds every
+    /// other writer (other processes' too) off while the rows are read and written.
+    async fn update_many(
+        &self,
+        tables: &[&TableInfo],
+        keys: &[EntityKey],
+        f: &mut UpdateManyFn<'_>,
+    ) -> Result<Vec<UpdateOutcome>, StoreError> {
+        let key_values = keys
+            .iter()
+            .zip(tables)
+            .map(|(k, t)| t.key_value(k.id.as_str()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut conn = write_conn(self).await?;
+        // Rows written inside the transaction bypass the row cache.
+        cache(self).clear();
+        let mut result = Err(gave_up(&keys[0]));
+        for _ in 0..MAX_ATTEMPTS {
+            match many_round(conn.get(), tables, keys, &key_values, f).await {
+                Ok(outcomes) => {
+                    result = Ok(outcomes);
+                    break;
+                }
+                Err(DbFailure::Fail(e)) => {
+                    result = Err(e);
+                    break;
+                }
+                Err(_) => {}
+            }
+        }
+        if let Err(StoreError::Unavailable(_)) = &result {
+            conn.discard();
+        }
+        result
+    }
+
     async fn list(&self, table: &TableInfo) -> Result<Vec<(EntityId, Record)>, StoreError> {
         let query = sqlx::query(&table.sql.select_all);
         fetch_all(&self.reader, query, table, cell).await
@@ -329,6 +365,98 @@ impl Backend for SqlitePools {
         self.reader.close().await;
         self.writer.close().await;
     }
+}
+
+async fn exec(
+    conn: &mut SqliteConnection,
+    table: &TableInfo,
+    sql: &str,
+    params: Vec<SqlValue>,
+) -> Result<(), DbFailure> {
+    sqlx::query_with(sql, args(params))
+        .execute(conn)
+        .await
+        .map_err(|e| classify(e, table))?;
+    Ok(())
+}
+
+/// One transaction of [`Backend::update_many`]: begun, run, committed (or rolled
+/// back when it failed or changed nothing).
+async fn many_round(
+    conn: &mut SqliteConnection,
+    tables: &[&TableInfo],
+    keys: &[EntityKey],
+    key_values: &[SqlValue],
+    f: &mut UpdateManyFn<'_>,
+) -> Result<Vec<UpdateOutcome>, DbFailure> {
+    exec(conn, tables[0], "BEGIN IMMEDIATE", Vec::new()).await?;
+    let attempt = many_attempt(conn, tables, keys, key_values, f).await;
+    let changed = attempt
+        .as_ref()
+        .is_ok_and(|o| o.iter().any(|o| !matches!(o, UpdateOutcome::Unchanged(_))));
+    if !changed {
+        exec(conn, tables[0], "ROLLBACK", Vec::new()).await.ok();
+        return attempt;
+    }
+    if let Err(e) = exec(conn, tables[0], "COMMIT", Vec::new()).await {
+        exec(conn, tables[0], "ROLLBACK", Vec::new()).await.ok();
+        return Err(e);
+    }
+    attempt
+}
+
+/// Reads the rows of `keys` inside an open transaction, runs `f` and writes what it
+/// decided (the caller commits or rolls back).
+async fn many_attempt(
+    conn: &mut SqliteConnection,
+    tables: &[&TableInfo],
+    keys: &[EntityKey],
+    key_values: &[SqlValue],
+    f: &mut UpdateManyFn<'_>,
+) -> Result<Vec<UpdateOutcome>, DbFailure> {
+    let mut current = Vec::with_capacity(keys.len());
+    for (table, key_value) in tables.iter().zip(key_values) {
+        let row = sqlx::query_with(&table.sql.select, args(vec![key_value.clone()]))
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(|e| classify(e, table))?;
+        current.push(match row {
+            Some(row) => Some(decode(&row, table, cell).map_err(DbFailure::Fail)?.1),
+            None => None,
+        });
+    }
+    let refs: Vec<Option<&Record>> = current.iter().map(Option::as_ref).collect();
+    let mut mutations = f(&refs);
+    mutations.resize(keys.len(), Mutation::Keep);
+    let mut outcomes = Vec::with_capacity(keys.len());
+    for (i, mutation) in mutations.into_iter().enumerate() {
+        let (table, id, key_value) = (tables[i], keys[i].id.as_str(), &key_values[i]);
+        let outcome = match (mutation, current[i].take()) {
+            (Mutation::Keep, old) => UpdateOutcome::Unchanged(old),
+            (Mutation::Delete, None) => UpdateOutcome::Deleted,
+            (Mutation::Delete, Some(_)) => {
+                exec(conn, table, &table.sql.delete, vec![key_value.clone()]).await?;
+                UpdateOutcome::Deleted
+            }
+            (Mutation::Put(value), None) => {
+                let params = table
+                    .insert_values(id, &value, 1)
+                    .map_err(DbFailure::Fail)?;
+                exec(conn, table, &table.sql.insert, params).await?;
+                UpdateOutcome::Written(Record { version: 1, value })
+            }
+            (Mutation::Put(value), Some(old)) => {
+                let version = old.version + 1;
+                let params = table
+                    .update_values(id, &value, version)
+                    .map_err(DbFailure::Fail)?;
+                exec(conn, table, &table.sql.update, params).await?;
+                UpdateOutcome::Written(Record { version, value })
+            }
+        };
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
 }
 
 fn cache(pools: &SqlitePools) -> std::sync::MutexGuard<'_, RowCache> {

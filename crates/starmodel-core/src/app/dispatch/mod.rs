@@ -6,7 +6,9 @@ use crate::bus::{Bus, EntityChanged, NodeId};
 use serde_json::Value;
 
 use crate::entity::FieldError;
-use crate::event::{DispatchError, EventError, EventInput, EventKind, EventOutput, EventSpec};
+use crate::event::{
+    Changes, DispatchError, EventError, EventInput, EventKind, EventOutput, EventSpec,
+};
 use crate::store::{ListQuery, Mutation, Page, Record, UpdateOutcome};
 use crate::{EntityId, EntityKey, EntityType, Registry, Scope};
 
@@ -50,7 +52,11 @@ impl std::fmt::Debug for Dispatcher {
     }
 }
 
-fn not_found(entity: &str, id: &EntityId) -> DispatchError {
+mod work;
+
+pub use work::SessionOf;
+
+pub(crate) fn not_found(entity: &str, id: &EntityId) -> DispatchError {
     DispatchError::NotFound {
         entity: entity.to_owned(),
         id: id.to_string(),
@@ -58,13 +64,14 @@ fn not_found(entity: &str, id: &EntityId) -> DispatchError {
 }
 
 /// Runs an event's code, turning a panic into an error (the state is kept).
-fn run_guarded(
+pub(crate) fn run_guarded(
     ty: &EntityType,
     index: usize,
     state: Option<&Value>,
     input: &EventInput,
+    changes: &mut Changes,
 ) -> Result<(Value, EventOutput), DispatchError> {
-    match catch_unwind(AssertUnwindSafe(|| ty.run(index, state, input))) {
+    match catch_unwind(AssertUnwindSafe(|| ty.run(index, state, input, changes))) {
         Ok(result) => Ok(result?),
         Err(payload) => {
             let message = panic_message(payload.as_ref());
@@ -80,7 +87,7 @@ fn run_guarded(
 }
 
 /// The id of a record entity's JSON value: its id field as text.
-fn record_id(ty: &EntityType, value: &Value) -> Result<EntityId, DispatchError> {
+pub(crate) fn record_id(ty: &EntityType, value: &Value) -> Result<EntityId, DispatchError> {
     let field = ty.schema().id_field().map_or("id", |f| f.name);
     match value.get(field) {
         Some(Value::String(s)) if !s.is_empty() => Ok(EntityId::new(s.as_str())),
@@ -95,7 +102,11 @@ fn record_id(ty: &EntityType, value: &Value) -> Result<EntityId, DispatchError> 
 
 /// What must hold of any state written: the validation rules, and for records an
 /// id field that still names the record.
-fn check_written(ty: &EntityType, id: &EntityId, value: &Value) -> Result<(), DispatchError> {
+pub(crate) fn check_written(
+    ty: &EntityType,
+    id: &EntityId,
+    value: &Value,
+) -> Result<(), DispatchError> {
     ty.schema()
         .validate(value)
         .map_err(|errors| DispatchError::from(EventError::Invalid(errors)))?;
@@ -211,6 +222,9 @@ impl Dispatcher {
         input: &EventInput,
     ) -> Result<EventOutcome, DispatchError> {
         let spec = ty.events()[index];
+        if spec.fires {
+            return self.dispatch_unit(ty, index, id, input).await;
+        }
         if spec.kind == EventKind::Create {
             return self.dispatch_create(ty, index, input).await;
         }
@@ -234,7 +248,10 @@ impl Dispatcher {
                         }
                     },
                 };
-                match run_guarded(ty, index, Some(&state), input) {
+                // The event takes no `Changes` (`spec.fires` is false): this one
+                // stays empty and costs nothing.
+                let mut changes = Changes::default();
+                match run_guarded(ty, index, Some(&state), input, &mut changes) {
                     Ok((_, EventOutput::Deleted)) => {
                         // Removing needs no valid state: a record that breaks
                         // today's rules can still be deleted.
@@ -285,8 +302,8 @@ impl Dispatcher {
         input: &EventInput,
     ) -> Result<EventOutcome, DispatchError> {
         let spec = ty.events()[index];
-        let (value, output) = run_guarded(ty, index, None, input)?;
-        let (id, record) = self.insert(ty, value).await?;
+        let (value, output) = run_guarded(ty, index, None, input, &mut Changes::default())?;
+        let (id, record) = self.insert_checked(ty, value).await?;
         Ok(EventOutcome {
             key: ty.key(id),
             record: Some(record),
@@ -295,10 +312,22 @@ impl Dispatcher {
         })
     }
 
-    /// Creates a record from `value` (already the entity's JSON form): validated,
-    /// refused with [`StoreError::Conflict`](crate::StoreError::Conflict) when its
-    /// id exists, then published.
+    /// Creates a record from `value` (already the entity's JSON form) as the JSON
+    /// API, the admin and the command line do: the entity's [`Hooks`](crate::entity::Hooks)
+    /// run (`on_create`, `normalize`, `check`), then it is validated, refused with
+    /// [`StoreError::Conflict`](crate::StoreError::Conflict) when its id exists,
+    /// and published.
     pub async fn insert(
+        &self,
+        ty: &EntityType,
+        value: Value,
+    ) -> Result<(EntityId, Record), DispatchError> {
+        let value = ty.hooks(value, true)?;
+        self.insert_checked(ty, value).await
+    }
+
+    /// [`insert`](Self::insert) of a value whose hooks ran already.
+    async fn insert_checked(
         &self,
         ty: &EntityType,
         value: Value,
@@ -327,8 +356,9 @@ impl Dispatcher {
     }
 
     /// Changes record `id` with `change` (given its current JSON form, returns the
-    /// new one, checked and validated here), then publishes. `NotFound` when the
-    /// record does not exist.
+    /// new one; the entity's hooks `normalize` and `check` run on it, then it is
+    /// checked and validated here), then publishes. `NotFound` when the record
+    /// does not exist.
     pub async fn modify(
         &self,
         ty: &EntityType,
@@ -346,6 +376,7 @@ impl Dispatcher {
                 };
                 match change(&current.value)
                     .and_then(|v| ty.check(v).map_err(|e| EventError::Invalid(vec![e]).into()))
+                    .and_then(|v| ty.hooks(v, false).map_err(DispatchError::from))
                     .and_then(|v| check_written(ty, &id, &v).map(|()| v))
                 {
                     Ok(v) => Mutation::Put(v),

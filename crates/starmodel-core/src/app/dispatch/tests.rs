@@ -13,6 +13,8 @@ struct Tally {
     total: i64,
 }
 
+impl crate::entity::Hooks for Tally {}
+
 impl Entity for Tally {
     const NAME: &'static str = "tally";
     const SCOPE: Scope = Scope::Global;
@@ -26,13 +28,13 @@ impl Entity for Tally {
     }
 }
 
-fn add(t: &mut Tally, input: &EventInput) -> Result<EventOutput, EventError> {
+fn add(t: &mut Tally, input: &EventInput, _: &mut Changes) -> Result<EventOutput, EventError> {
     let amount: Option<i64> = input.param("amount")?;
     t.total += amount.unwrap_or(1);
     ().into_event_output()
 }
 
-fn explode(t: &mut Tally, _: &EventInput) -> Result<EventOutput, EventError> {
+fn explode(t: &mut Tally, _: &EventInput, _: &mut Changes) -> Result<EventOutput, EventError> {
     t.total = -1;
     panic!("kaboom");
 }
@@ -46,6 +48,9 @@ const fn spec(name: &'static str) -> EventSpec {
         selector: None,
         mode: None,
         kind: crate::EventKind::Update,
+        internal: false,
+        fires: false,
+        injects: false,
     }
 }
 

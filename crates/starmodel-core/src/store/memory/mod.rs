@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use serde_json::Value;
 
-use super::{Mutation, Record, Store, StoreError, UpdateFn, UpdateOutcome};
+use super::{Mutation, Record, Store, StoreError, UpdateFn, UpdateManyFn, UpdateOutcome};
 use crate::{EntityId, EntityKey, Schema};
 use guard::{lock, read, write};
 
@@ -293,6 +293,80 @@ impl Inner {
         }
     }
 
+    /// A writer takes `slot`: an expired record is gone, and the slot was used now.
+    fn touch(
+        &self,
+        slot: &Slot,
+        state: &mut SlotState,
+        unique: Option<&unique::EntityIndex>,
+        key: &EntityKey,
+    ) {
+        let now = self.now_ms();
+        if self.expired(slot, now) {
+            if let Some(index) = unique {
+                index.release(&key.id, state.record.as_ref().map(|r| &r.value));
+            }
+            state.record = None;
+        }
+        slot.last_access_ms.store(now, Ordering::Relaxed);
+    }
+
+    /// Applies `mutation` to the locked `state`, keeping `unique` (when given) in
+    /// step.
+    fn apply(
+        &self,
+        key: &EntityKey,
+        state: &mut SlotState,
+        unique: Option<&unique::EntityIndex>,
+        mutation: Mutation,
+    ) -> Result<UpdateOutcome, StoreError> {
+        let outcome = match mutation {
+            Mutation::Keep => return Ok(UpdateOutcome::Unchanged(state.record.clone())),
+            Mutation::Delete => {
+                if let Some(index) = unique {
+                    index.release(&key.id, state.record.as_ref().map(|r| &r.value));
+                }
+                state.record = None;
+                UpdateOutcome::Deleted
+            }
+            Mutation::Put(value) => {
+                if let Some(index) = unique {
+                    index.replace(
+                        &key.id,
+                        state.record.as_ref().map(|r| &r.value),
+                        Some(&value),
+                    )?;
+                }
+                let version = match &state.record {
+                    Some(r) => r.version + 1,
+                    None => self.max_version.load(Ordering::Relaxed) + 1,
+                };
+                self.max_version.fetch_max(version, Ordering::Relaxed);
+                let record = Record { version, value };
+                state.record = Some(record.clone());
+                UpdateOutcome::Written(record)
+            }
+        };
+        self.generation.fetch_add(1, Ordering::Relaxed);
+        Ok(outcome)
+    }
+
+    /// A writer is done with `slot`. With nothing left in it (a failed first event,
+    /// a delete, a taken unique value) the slot leaves the map; writers queued on it
+    /// see `removed` and retry.
+    fn leave(
+        &self,
+        key: &EntityKey,
+        slot: &Arc<Slot>,
+        mut state: std::sync::MutexGuard<'_, SlotState>,
+    ) {
+        if state.record.is_none() {
+            state.removed = true;
+            drop(state);
+            self.remove_slot(key, slot);
+        }
+    }
+
     fn records(&self) -> Vec<(EntityKey, Record)> {
         let now = self.now_ms();
         let slots = read(&self.slots);
@@ -412,6 +486,10 @@ impl MemoryStore {
 
 #[async_trait]
 impl Store for MemoryStore {
+    fn identity(&self) -> usize {
+        Arc::as_ptr(&self.inner).cast::<()>() as usize
+    }
+
     /// Indexes the entity's unique fields, if it has any, over every instance
     /// held (a snapshot's, expired-looking ones too: pinning may revive them);
     /// two holding one value make this a conflict.
@@ -454,58 +532,97 @@ impl Store for MemoryStore {
             if state.removed {
                 continue;
             }
-            let now = self.inner.now_ms();
-            if self.inner.expired(&slot, now) {
-                if let Some(index) = &unique {
-                    index.release(&key.id, state.record.as_ref().map(|r| &r.value));
-                }
-                state.record = None;
-            }
-            slot.last_access_ms.store(now, Ordering::Relaxed);
-            let outcome = match f(state.record.as_ref()) {
-                Mutation::Keep => Ok(UpdateOutcome::Unchanged(state.record.clone())),
-                Mutation::Delete => {
-                    if let Some(index) = &unique {
-                        index.release(&key.id, state.record.as_ref().map(|r| &r.value));
-                    }
-                    state.record = None;
-                    Ok(UpdateOutcome::Deleted)
-                }
-                Mutation::Put(value) => unique
-                    .as_ref()
-                    .map_or(Ok(()), |index| {
-                        index.replace(
-                            &key.id,
-                            state.record.as_ref().map(|r| &r.value),
-                            Some(&value),
-                        )
-                    })
-                    .map(|()| {
-                        let version = match &state.record {
-                            Some(r) => r.version + 1,
-                            None => self.inner.max_version.load(Ordering::Relaxed) + 1,
-                        };
-                        self.inner.max_version.fetch_max(version, Ordering::Relaxed);
-                        let record = Record { version, value };
-                        state.record = Some(record.clone());
-                        UpdateOutcome::Written(record)
-                    }),
-            };
-            if matches!(
-                outcome,
-                Ok(UpdateOutcome::Written(_) | UpdateOutcome::Deleted)
-            ) {
-                self.inner.generation.fetch_add(1, Ordering::Relaxed);
-            }
-            if state.record.is_none() {
-                // Nothing to keep (a failed first event, a delete, a taken unique
-                // value): leave no empty slot behind. Writers queued on this slot
-                // see `removed` and retry.
-                state.removed = true;
-                drop(state);
-                self.inner.remove_slot(key, &slot);
-            }
+            self.inner.touch(&slot, &mut state, unique.as_deref(), key);
+            let mutation = f(state.record.as_ref());
+            let outcome = self
+                .inner
+                .apply(key, &mut state, unique.as_deref(), mutation);
+            self.inner.leave(key, &slot, state);
             return outcome;
+        }
+    }
+
+    /// Locks the instances in key order (so two units of work over the same keys
+    /// cannot deadlock), runs `f`, then applies every mutation or, when one breaks
+    /// a unique field, none.
+    async fn update_many(
+        &self,
+        keys: &[EntityKey],
+        f: &mut UpdateManyFn<'_>,
+    ) -> Result<Vec<UpdateOutcome>, StoreError> {
+        let mut order: Vec<usize> = (0..keys.len()).collect();
+        order.sort_by(|a, b| keys[*a].cmp(&keys[*b]));
+        let uniques: Vec<_> = keys
+            .iter()
+            .map(|k| self.inner.unique.of(&k.entity))
+            .collect();
+        'retry: loop {
+            let slots = keys
+                .iter()
+                .map(|k| self.inner.slot(k))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut guards: Vec<Option<std::sync::MutexGuard<'_, SlotState>>> =
+                (0..keys.len()).map(|_| None).collect();
+            for &i in &order {
+                let state = lock(&slots[i].state);
+                if state.removed {
+                    continue 'retry;
+                }
+                guards[i] = Some(state);
+            }
+            let mut states: Vec<_> = guards.into_iter().flatten().collect();
+            for (i, state) in states.iter_mut().enumerate() {
+                self.inner
+                    .touch(&slots[i], state, uniques[i].as_deref(), &keys[i]);
+            }
+            let current: Vec<Option<&Record>> = states.iter().map(|s| s.record.as_ref()).collect();
+            let mut mutations = f(&current);
+            mutations.resize(keys.len(), Mutation::Keep);
+            let old: Vec<Option<Value>> = states
+                .iter()
+                .map(|s| s.record.as_ref().map(|r| r.value.clone()))
+                .collect();
+            // Claim unique values first, all or none.
+            let mut claimed: Vec<usize> = Vec::new();
+            let mut conflict = None;
+            for (i, mutation) in mutations.iter().enumerate() {
+                let Some(index) = &uniques[i] else { continue };
+                let new = match mutation {
+                    Mutation::Keep => continue,
+                    Mutation::Delete => None,
+                    Mutation::Put(v) => Some(v),
+                };
+                match index.replace(&keys[i].id, old[i].as_ref(), new) {
+                    Ok(()) => claimed.push(i),
+                    Err(e) => {
+                        conflict = Some(e);
+                        break;
+                    }
+                }
+            }
+            if let Some(e) = conflict {
+                for i in claimed {
+                    if let Some(index) = &uniques[i] {
+                        let new = match &mutations[i] {
+                            Mutation::Put(v) => Some(v),
+                            _ => None,
+                        };
+                        let _ = index.replace(&keys[i].id, new, old[i].as_ref());
+                    }
+                }
+                for (i, state) in states.into_iter().enumerate() {
+                    self.inner.leave(&keys[i], &slots[i], state);
+                }
+                return Err(e);
+            }
+            let mut outcomes = Vec::with_capacity(keys.len());
+            for (i, (mut state, mutation)) in states.into_iter().zip(mutations).enumerate() {
+                // Unique values are claimed already: apply without the index.
+                let outcome = self.inner.apply(&keys[i], &mut state, None, mutation)?;
+                self.inner.leave(&keys[i], &slots[i], state);
+                outcomes.push(outcome);
+            }
+            return Ok(outcomes);
         }
     }
 

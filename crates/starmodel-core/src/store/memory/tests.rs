@@ -18,6 +18,46 @@ async fn increment(store: &MemoryStore, k: &EntityKey) -> UpdateOutcome {
         .expect("update")
 }
 
+/// Units of work over the same two instances, named in opposite orders, neither
+/// deadlock nor lose an update: the store locks in key order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn units_of_work_over_shared_instances_lose_nothing() {
+    let store = MemoryStore::new();
+    let tasks: Vec<_> = (0..8)
+        .map(|t| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let keys = if t % 2 == 0 {
+                    [key("a"), key("b")]
+                } else {
+                    [key("b"), key("a")]
+                };
+                for _ in 0..500 {
+                    store
+                        .update_many(&keys, &mut |current| {
+                            current
+                                .iter()
+                                .map(|r| {
+                                    let n = r.map_or(0, |r| r.value["count"].as_i64().unwrap_or(0));
+                                    Mutation::Put(json!({ "count": n + 1 }))
+                                })
+                                .collect()
+                        })
+                        .await
+                        .expect("unit of work");
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("task");
+    }
+    for k in ["a", "b"] {
+        let record = store.load(&key(k)).await.unwrap().expect("record");
+        assert_eq!(record.value["count"], 4_000, "{k}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_updates_on_one_instance_lose_nothing() {
     let store = MemoryStore::new();
@@ -216,6 +256,29 @@ mod unique {
     /// An account's JSON form.
     fn acc(id: &str, email: &str, nick: Option<&str>) -> Value {
         json!({"id": id, "email": email, "nick": nick})
+    }
+
+    #[tokio::test]
+    async fn a_unit_of_work_that_breaks_uniqueness_writes_nothing() {
+        let store = attached();
+        put(&store, "a", acc("a", "ann@x.io", None)).await.unwrap();
+        // `b` takes a free value, `c` one that `a` holds: neither is written.
+        let err = store
+            .update_many(&[account("b"), account("c")], &mut |_| {
+                vec![
+                    Mutation::Put(acc("b", "bob@x.io", Some("bobby"))),
+                    Mutation::Put(acc("c", "ann@x.io", None)),
+                ]
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+        assert_eq!(store.load(&account("b")).await.unwrap(), None);
+        assert_eq!(store.load(&account("c")).await.unwrap(), None);
+        // `b`'s values were given back.
+        put(&store, "d", acc("d", "bob@x.io", Some("bobby")))
+            .await
+            .unwrap();
     }
 
     #[tokio::test]

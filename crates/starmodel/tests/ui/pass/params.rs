@@ -2,6 +2,7 @@
 //! them into the query string.
 
 use starmodel::core::EventInput;
+use starmodel::core::event::Changes;
 use starmodel::prelude::*;
 
 #[derive(Entity, Clone, Default, Serialize, Deserialize)]
@@ -68,7 +69,7 @@ fn main() {
         ("age".to_owned(), "36".to_owned()),
         ("admin".to_owned(), "true".to_owned()),
     ]);
-    let output = (Profile::events()[0].handler.as_update().expect("an update event"))(&mut profile, &input);
+    let output = (Profile::events()[0].handler.as_update().expect("an update event"))(&mut profile, &input, &mut Changes::default());
     assert!(output.is_ok(), "{output:?}");
     assert_eq!(profile.name, "10");
     assert_eq!(profile.age, 36);
@@ -79,7 +80,7 @@ fn main() {
         ("type".to_owned(), "kind".to_owned()),
         ("tags".to_owned(), "[\"a\",\"b c\"]".to_owned()),
     ]);
-    let output = (Profile::events()[1].handler.as_update().expect("an update event"))(&mut profile, &input);
+    let output = (Profile::events()[1].handler.as_update().expect("an update event"))(&mut profile, &input, &mut Changes::default());
     assert!(output.is_ok(), "{output:?}");
     assert_eq!(profile.note.as_deref(), Some("kind: a,b c"));
 }

@@ -1,7 +1,12 @@
-//! Ids the API makes for records created without one.
+//! Random ids: for records created without one, and for outbox entries.
 
 /// A random (version 4) UUID in its hyphenated form.
-pub(crate) fn new_uuid_v4() -> String {
+///
+/// ```
+/// let id = starmodel_core::entity::new_uuid_v4();
+/// assert!(starmodel_core::entity::is_uuid(&id));
+/// ```
+pub fn new_uuid_v4() -> String {
     let mut b = [0u8; 16];
     if let Err(e) = getrandom::fill(&mut b) {
         // Without an OS random source no id can be safe.
@@ -22,7 +27,7 @@ pub(crate) fn new_uuid_v4() -> String {
 
 #[cfg(test)]
 mod tests {
-    use starmodel_core::entity::is_uuid;
+    use crate::entity::is_uuid;
 
     use super::*;
 
