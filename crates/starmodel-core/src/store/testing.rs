@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 
-use super::{ListQuery, Page, Store, StoreError, UpdateFn, UpdateOutcome};
+use super::{ListQuery, Page, Store, StoreError, UpdateFn, UpdateManyFn, UpdateOutcome};
 use crate::entity::Schema;
 use crate::{EntityId, EntityKey, Record};
 
@@ -67,6 +67,18 @@ where
         f: &mut UpdateFn<'_>,
     ) -> Result<UpdateOutcome, StoreError> {
         self.inner.update(key, f).await
+    }
+
+    async fn update_many(
+        &self,
+        keys: &[EntityKey],
+        f: &mut UpdateManyFn<'_>,
+    ) -> Result<Vec<UpdateOutcome>, StoreError> {
+        self.inner.update_many(keys, f).await
+    }
+
+    fn identity(&self) -> usize {
+        self.inner.identity()
     }
 
     async fn list(&self, entity: &str) -> Result<Vec<(EntityId, Record)>, StoreError> {
