@@ -215,13 +215,14 @@ describe('/counter in headless Chromium', { timeout: 120_000 }, () => {
     const s0 = await shown(tabA, SESSION);
     await tabA.bringToFront();
     // A button whose action sends a mistyped parameter, as a buggy view would.
-    await tabA.evaluate(() => {
+    const mount = new URL(BASE_URL).pathname.replace(/\/$/, '');
+    await tabA.evaluate((mount) => {
       const b = document.createElement('button');
       b.id = 'bad-event';
       b.textContent = 'bad';
-      b.setAttribute('data-on:click', "@post('/counter/increment?amount=lots')");
+      b.setAttribute('data-on:click', `@post('${mount}/counter/increment?amount=lots')`);
       document.querySelector('main').append(b);
-    });
+    }, mount);
     await tabA.locator('#bad-event').click();
     const error = tabA.locator('#starmodel-error');
     await error.waitFor({ state: 'visible', timeout: LIVE_DEADLINE_MS });

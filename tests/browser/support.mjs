@@ -88,7 +88,7 @@ export async function newTab(context, label) {
  */
 export async function loadLive(page, navigate) {
   const stream = page.waitForResponse(
-    (r) => new URL(r.url()).pathname === STREAM_PATH && r.ok(),
+    (r) => new URL(r.url()).pathname.endsWith(STREAM_PATH) && r.ok(),
   );
   const response = await navigate();
   assert.ok(response?.ok(), `GET ${page.url()} answered ${response?.status()}`);

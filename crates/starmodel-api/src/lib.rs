@@ -354,7 +354,12 @@ impl EntityApi {
     /// 201 with the new record and its `Location`.
     fn created(&self, id: &EntityId, record: &starmodel_core::Record) -> Response {
         let mut r = json_response(StatusCode::CREATED, record.value.to_string());
-        let location = format!("/api/{}/{}", self.ty.name(), encode_segment(id.as_str()));
+        let location = format!(
+            "{}/api/{}/{}",
+            starmodel_core::event::url_prefix(),
+            self.ty.name(),
+            encode_segment(id.as_str())
+        );
         if let Ok(v) = HeaderValue::from_str(&location) {
             r.headers_mut().insert(header::LOCATION, v);
         }

@@ -20,6 +20,8 @@ use maud::{Markup, html};
 #[derive(Clone, Default)]
 pub struct Layout {
     head: Vec<Markup>,
+    /// Stylesheets of the static folder, by name, linked at their hashed URL.
+    assets: Vec<String>,
     body: Option<Arc<dyn Fn(Markup) -> Markup + Send + Sync>>,
 }
 
@@ -50,14 +52,26 @@ impl Layout {
         self.head(html! { link rel="stylesheet" href=(href); })
     }
 
+    /// Links the static folder's stylesheet `name` (`app.css`; see
+    /// [`StarModel::static_dir`](crate::StarModel::static_dir)) on every page, at
+    /// its content-hashed URL.
+    pub fn stylesheet_asset(mut self, name: &str) -> Self {
+        self.assets.push(name.to_owned());
+        self
+    }
+
     /// Wraps every page's body in `wrap` (which gets what the handler rendered).
     pub fn body(mut self, wrap: impl Fn(Markup) -> Markup + Send + Sync + 'static) -> Self {
         self.body = Some(Arc::new(wrap));
         self
     }
 
-    pub(crate) fn head_elements(&self) -> &[Markup] {
-        &self.head
+    pub(crate) fn head_elements(&self) -> Vec<Markup> {
+        let mut head = self.head.clone();
+        for name in &self.assets {
+            head.push(html! { link rel="stylesheet" href=(crate::asset(name)); });
+        }
+        head
     }
 
     pub(crate) fn wrap(&self, body: Markup) -> Markup {

@@ -65,6 +65,7 @@ pub mod rejection;
 pub mod routes;
 mod server;
 mod session;
+mod static_files;
 pub mod testing;
 pub mod view;
 
@@ -76,4 +77,5 @@ pub use extract::extract_entity;
 pub use inject::{ClientAddr, State};
 pub use rejection::{ERROR_ELEMENT_ID, ERROR_HEADER, ErrorResponse, Rejection};
 pub use session::{COOKIE_NAME, Session};
+pub use static_files::{STATIC_PATH, StaticError, asset};
 pub use view::{STREAM_PATH, live_record, live_view, page, page_titled};

@@ -31,7 +31,16 @@ impl App {
         if self.context().fallback {
             router = router.fallback(not_found);
         }
-        router
+        match &self.context().prefix {
+            Some(prefix) => Router::new().nest_service(prefix, router),
+            None => router,
+        }
+    }
+
+    /// The path the application is served under (`/app`; empty when none), for
+    /// links written by hand: `format!("{}/todo", app.prefix())`.
+    pub fn prefix(&self) -> &str {
+        self.context().prefix.as_deref().unwrap_or("")
     }
 
     /// Readies the stores ([`prepare`](Self::prepare)), then serves on `listener`

@@ -41,6 +41,8 @@ use crate::view::STREAM_PATH;
 pub struct TestClient {
     router: Router,
     cookie: Arc<Mutex<Option<String>>>,
+    /// The application's prefix, for the live stream's URL.
+    prefix: String,
 }
 
 impl std::fmt::Debug for TestClient {
@@ -161,6 +163,7 @@ impl TestClient {
         Self {
             router: app.router(),
             cookie: Arc::new(Mutex::new(None)),
+            prefix: app.prefix().to_owned(),
         }
     }
 
@@ -184,7 +187,9 @@ impl TestClient {
     /// as a Datastar click would: its method and URL, `Datastar-Request: true`,
     /// and `signals` as the JSON body (in the query for `GET`).
     pub async fn event(&self, action: &Action, signals: serde_json::Value) -> TestResponse {
-        self.datastar(action.method(), action.url(), signals).await
+        // Made outside the application's requests, an action lacks its prefix.
+        let url = format!("{}{}", self.prefix, action.app_url());
+        self.datastar(action.method(), &url, signals).await
     }
 
     /// A Datastar request of `method` to `url` with `signals`.
@@ -227,7 +232,7 @@ impl TestClient {
     pub async fn live(&self, signals: serde_json::Value) -> Result<LiveStream, TestResponse> {
         let query: String =
             form_urlencoded::byte_serialize(signals.to_string().as_bytes()).collect();
-        let req = Request::get(format!("{STREAM_PATH}?datastar={query}"))
+        let req = Request::get(format!("{}{STREAM_PATH}?datastar={query}", self.prefix))
             .header("datastar-request", "true")
             .body(Body::empty())
             .unwrap_or_default();

@@ -97,10 +97,10 @@ pub mod prelude {
     pub use axum::routing::{delete, get, post};
     pub use maud::{DOCTYPE, Markup, PreEscaped, Render, html};
     pub use serde::{Deserialize, Serialize};
-    pub use starmodel_axum::view::Layout;
+    pub use starmodel_axum::view::{Layout, href};
     pub use starmodel_axum::{
-        App, ClientAddr, ErrorResponse, Session, StarModel, State, live_record, live_view, page,
-        page_titled,
+        App, ClientAddr, ErrorResponse, Session, StarModel, State, asset, live_record, live_view,
+        page, page_titled,
     };
     pub use starmodel_core::entity::{FieldError, GLOBAL_ID, Hooks};
     pub use starmodel_core::event::{Changes, EventError, FromJs, FromSignals};

@@ -15,9 +15,6 @@ use std::time::Duration;
 use starmodel::prelude::*;
 use starmodel::sql::SqlStore;
 
-/// The showcase's own stylesheet (StarModel's shell carries only its own).
-const STYLE: &str = include_str!("style.css");
-
 /// The application: every showcase entity and page, with the memory store's
 /// snapshot, the session secret and the SQLite database kept in `data_dir`
 /// (`DATABASE_URL`, when set, names another database).
@@ -44,7 +41,10 @@ pub async fn app_on(data_dir: &Path, url: &str) -> Result<StarModel, starmodel::
         .capacity(1_000_000)
         .build()?;
     Ok(StarModel::new()
-        .layout(Layout::new().head(html! { style { (PreEscaped(STYLE)) } }))
+        // The showcase's own stylesheet (StarModel's shell carries only its own),
+        // served from `static/` at a content-hashed URL.
+        .static_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("static"))
+        .layout(Layout::new().stylesheet_asset("style.css"))
         .mount(starmodel::api::JsonApi)
         .memory_store(memory)
         .secret_file(data_dir.join("secret"))

@@ -20,6 +20,14 @@ use starmodel::web::view::{DATASTAR_JS_ENV, DatastarBundle};
 
 const NODE_TESTS: [&str; 2] = ["tests/browser/counter.test.mjs", "tests/browser/todos.test.mjs"];
 
+/// Run against the showcase mounted under `/app` of a larger site, after the
+/// suites above ran against it at the root.
+const MOUNTED_TESTS: [&str; 3] = [
+    "tests/browser/prefix.test.mjs",
+    "tests/browser/counter.test.mjs",
+    "tests/browser/todos.test.mjs",
+];
+
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -125,25 +133,50 @@ async fn run_node_test(root: &Path, bundle: &Path) {
         let _ = stopped.await;
     }));
 
+    // The same showcase (another data folder) under `/app`, beside a page of the
+    // site's own at `/`.
+    let mounted_data = tempfile::tempdir().unwrap();
+    let mounted = showcase::app(mounted_data.path())
+        .await
+        .unwrap()
+        .datastar_bundle(DatastarBundle::from_file(bundle).unwrap())
+        .prefix("/app")
+        .build()
+        .unwrap();
+    mounted.prepare().await.unwrap();
+    let site = axum::Router::new()
+        .route("/", axum::routing::get(|| async { "the rest of the site" }))
+        .merge(mounted.router());
+    let site_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mounted_url = format!("http://{}/app", site_listener.local_addr().unwrap());
+    let site_server = tokio::spawn(async move {
+        axum::serve(site_listener, site).await.unwrap();
+    });
+
+    let runs = NODE_TESTS
+        .iter()
+        .map(|t| (*t, base_url.clone()))
+        .chain(MOUNTED_TESTS.iter().map(|t| (*t, mounted_url.clone())));
     let mut failed = Vec::new();
-    for test in NODE_TESTS {
-        let (root, url) = (root.to_owned(), base_url.clone());
+    for (test, url) in runs {
+        let (root, env_url) = (root.to_owned(), url.clone());
         let out = tokio::task::spawn_blocking(move || {
             Command::new("node")
                 .args(["--test", test])
                 .current_dir(&root)
-                .env("STARMODEL_BASE_URL", &url)
+                .env("STARMODEL_BASE_URL", &env_url)
                 .output()
         })
         .await
         .unwrap()
         .unwrap();
-        print_output(&format!("node --test {test} ({base_url})"), &out);
+        print_output(&format!("node --test {test} ({url})"), &out);
         if !out.status.success() {
-            failed.push(format!("{test}: {}", out.status));
+            failed.push(format!("{test} ({url}): {}", out.status));
         }
     }
 
+    site_server.abort();
     let _ = stop.send(());
     tokio::time::timeout(Duration::from_secs(10), server)
         .await

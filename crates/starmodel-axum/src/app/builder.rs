@@ -72,6 +72,9 @@ pub struct StarModel {
     bundle: Option<DatastarBundle>,
     layout: Layout,
     states: http::Extensions,
+    prefix: Option<String>,
+    static_dir: Option<PathBuf>,
+    data_dir: Option<PathBuf>,
 }
 
 impl Default for StarModel {
@@ -111,7 +114,49 @@ impl StarModel {
             bundle: None,
             layout: Layout::new(),
             states: http::Extensions::new(),
+            prefix: None,
+            static_dir: None,
+            data_dir: None,
         }
+    }
+
+    /// Keeps the application's own state in folder `dir` (created if missing), so
+    /// that a restart loses nothing: the memory store's snapshot
+    /// (`memory.json`, written every 5 s and on shutdown: session entities
+    /// survive a restart) and the session secret (`secret`: sessions stay
+    /// signed in). A memory store or secret given to the builder wins over these.
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
+    /// Serves the files of folder `dir` under `/static/`, each at a content-hashed
+    /// URL cached for a year; pages name them with [`asset`](crate::asset)
+    /// (`asset("app.css")`) or [`Layout::stylesheet_asset`](crate::view::Layout::stylesheet_asset).
+    /// The folder is read once, when the application is built.
+    pub fn static_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.static_dir = Some(dir.into());
+        self
+    }
+
+    /// Serves the whole application under `prefix` (`/app`): its pages, events,
+    /// live stream, Datastar bundle and API, and every action its pages render
+    /// (`@post('/app/counter/increment')`). Merge [`App::router`](crate::App::router)
+    /// into the larger axum router as it is (it carries the prefix); do not nest
+    /// it again.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use axum::{Router, routing::get};
+    /// let app = starmodel_axum::StarModel::new().prefix("/app").build().unwrap();
+    /// let site: Router = Router::new()
+    ///     .route("/", get(|| async { "the rest of the site" }))
+    ///     .merge(app.router());
+    /// # let _ = site; }
+    /// ```
+    pub fn prefix(mut self, prefix: &str) -> Self {
+        self.prefix = Some(prefix.to_owned());
+        self
     }
 
     /// Gives events a value of type `T`: an event parameter of type
@@ -326,14 +371,33 @@ impl StarModel {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(BuildError::NoRuntime);
         }
+        if let Some(dir) = &self.data_dir {
+            std::fs::create_dir_all(dir).map_err(|source| {
+                BuildError::Memory(starmodel_core::StoreError::Io {
+                    path: dir.display().to_string(),
+                    source,
+                })
+            })?;
+        }
+        let mut secret = self.secret;
+        if secret.is_none()
+            && let Some(dir) = &self.data_dir
+        {
+            secret = Some(Secret::File(dir.join("secret")));
+        }
         let memory = match self.memory {
             Some(m) => m,
             // Session instances of visitors who never come back must not pile up
             // forever; global and record ones are pinned below.
-            None => MemoryStore::builder()
-                .ttl(DEFAULT_SESSION_TTL)
-                .capacity(DEFAULT_CAPACITY)
-                .build()?,
+            None => {
+                let mut memory = MemoryStore::builder()
+                    .ttl(DEFAULT_SESSION_TTL)
+                    .capacity(DEFAULT_CAPACITY);
+                if let Some(dir) = &self.data_dir {
+                    memory = memory.snapshot(dir.join("memory.json"));
+                }
+                memory.build()?
+            }
         };
         memory.start_background();
         let mut kinds = self.stores;
@@ -393,7 +457,7 @@ impl StarModel {
             entity: starmodel_core::app::outbox::OUTBOX,
             source: e,
         })?;
-        let secret = Self::secret_bytes(self.secret, self.bus.is_some())?;
+        let secret = Self::secret_bytes(secret, self.bus.is_some())?;
         let bundle = match self.bundle {
             Some(b) => b,
             None => DatastarBundle::from_env()?,
@@ -402,7 +466,26 @@ impl StarModel {
         // Without a bus this node is the only one: changes need no publishing
         // beyond the live hub.
         let dispatcher = Arc::new(Dispatcher::new(registry, self.bus, NodeId::random()));
-        let hub = Arc::new(LiveHub::with_views(Views::new(self.views)));
+        let prefix = match self.prefix.as_deref().map(|p| p.trim_end_matches('/')) {
+            None | Some("") => None,
+            Some(p) => {
+                let valid = p.starts_with('/')
+                    && !p.contains("//")
+                    && p.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"/-_.~".contains(&b));
+                if !valid {
+                    return Err(BuildError::Prefix {
+                        prefix: p.to_owned(),
+                    });
+                }
+                Some(Arc::<str>::from(p))
+            }
+        };
+        let static_files = match &self.static_dir {
+            Some(dir) => crate::static_files::StaticFiles::read(dir)?,
+            None => crate::static_files::StaticFiles::default(),
+        };
+        let hub = Arc::new(LiveHub::with_views(Views::new(self.views, prefix.clone())));
         hub.views.set_dispatcher(&dispatcher);
         dispatcher.observe(hub.clone());
         if dispatcher.bus().is_some() {
@@ -424,6 +507,8 @@ impl StarModel {
             mounts: self.mounts,
             fallback: self.fallback,
             states: self.states,
+            prefix,
+            static_files: Arc::new(static_files),
         });
         Ok(App::from_context(ctx))
     }

@@ -49,6 +49,10 @@ pub(crate) struct AppContext {
     pub(crate) fallback: bool,
     /// The values given with `StarModel::state`, as `State<T>`.
     pub(crate) states: http::Extensions,
+    /// The path the application is served under (`/app`), if any.
+    pub(crate) prefix: Option<Arc<str>>,
+    /// The static folder's files (`StarModel::static_dir`).
+    pub(crate) static_files: Arc<crate::static_files::StaticFiles>,
 }
 
 /// How long shutdown waits for writes whose clients have gone.

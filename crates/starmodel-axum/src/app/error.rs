@@ -9,6 +9,18 @@ use starmodel_core::StoreError;
 #[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
+    /// The static folder cannot be read.
+    #[error(transparent)]
+    Static(#[from] crate::static_files::StaticError),
+    /// `StarModel::prefix` was given something that is no URL path.
+    #[error(
+        "`{prefix}` cannot be the application's prefix: write a path such as `/app` \
+         (starting with `/`, letters, digits and `-_.~` only)"
+    )]
+    Prefix {
+        /// What was given.
+        prefix: String,
+    },
     /// An entity asks for a store the application does not have.
     #[error(
         "entity `{entity}` uses store `{store}`, which this application has not configured: \

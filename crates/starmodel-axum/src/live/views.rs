@@ -19,6 +19,7 @@
 //! element carries: `{"starmodel": {"views": {"todos": true}}}` and
 //! `{"starmodel": {"records": {"todo-card": {"<id>": true}}}}`.
 
+use starmodel_core::event::with_url_prefix;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -164,11 +165,16 @@ pub(crate) struct Views {
     /// Record view channels by view name and record id, while pages show them.
     shown: RwLock<HashMap<(&'static str, EntityId), Arc<ViewState>>>,
     dispatcher: OnceLock<Weak<Dispatcher>>,
+    /// The application's mount path, put in front of the actions views render.
+    prefix: Option<Arc<str>>,
 }
 
 impl Views {
-    pub(crate) fn new(defs: Vec<ViewDef>) -> Self {
-        let mut views = Self::default();
+    pub(crate) fn new(defs: Vec<ViewDef>, prefix: Option<Arc<str>>) -> Self {
+        let mut views = Self {
+            prefix,
+            ..Self::default()
+        };
         for def in defs {
             match def.render {
                 Render::List(render) => {
@@ -242,7 +248,7 @@ impl Views {
             Some(id) => Arc::new(self.record_state(name, id)?.1),
         };
         Some(
-            (state.render)(dispatcher)
+            with_url_prefix(self.prefix.as_ref(), (state.render)(dispatcher))
                 .await
                 .map(|inner| state.wrap(&inner)),
         )
@@ -269,7 +275,7 @@ impl Views {
         }
         let dispatcher = self.dispatcher()?;
         Some(
-            render_into(&state, dispatcher, generation)
+            render_into(&state, dispatcher, generation, self.prefix.clone())
                 .await
                 .map(|()| rx),
         )
@@ -286,12 +292,12 @@ impl Views {
             return;
         };
         for view in self.lists.values().filter(|v| v.entity == entity) {
-            schedule(view, &dispatcher);
+            schedule(view, &dispatcher, self.prefix.as_ref());
         }
         let shown = self.shown.read().unwrap_or_else(PoisonError::into_inner);
         for ((_, shown_id), view) in &*shown {
             if view.entity == entity && id.is_none_or(|id| id == shown_id) {
-                schedule(view, &dispatcher);
+                schedule(view, &dispatcher, self.prefix.as_ref());
             }
         }
     }
@@ -324,17 +330,18 @@ impl Views {
 
 /// Renders `view` again soon, unless nobody watches it; a burst of changes
 /// while it renders ends in one more render.
-fn schedule(view: &Arc<ViewState>, dispatcher: &Arc<Dispatcher>) {
+fn schedule(view: &Arc<ViewState>, dispatcher: &Arc<Dispatcher>, prefix: Option<&Arc<str>>) {
     view.generation.fetch_add(1, Ordering::SeqCst);
     if view.tx.receiver_count() == 0 || view.rendering.swap(true, Ordering::SeqCst) {
         // Nobody to tell, or the running task sees the new generation.
         return;
     }
-    let (view, dispatcher) = (view.clone(), dispatcher.clone());
+    let (view, dispatcher, prefix) = (view.clone(), dispatcher.clone(), prefix.cloned());
     tokio::spawn(async move {
         loop {
             let generation = view.generation.load(Ordering::SeqCst);
-            if let Err(e) = render_into(&view, dispatcher.clone(), generation).await {
+            if let Err(e) = render_into(&view, dispatcher.clone(), generation, prefix.clone()).await
+            {
                 tracing::warn!(view = view.element, error = %e, "live view render failed");
             }
             view.rendering.store(false, Ordering::SeqCst);
@@ -355,8 +362,9 @@ async fn render_into(
     view: &ViewState,
     dispatcher: Arc<Dispatcher>,
     generation: u64,
+    prefix: Option<Arc<str>>,
 ) -> Result<(), DispatchError> {
-    let inner = (view.render)(dispatcher).await?;
+    let inner = with_url_prefix(prefix.as_ref(), (view.render)(dispatcher)).await?;
     let html = view.wrap(&inner).into_string();
     let bytes = match PatchElements::new(html).to_bytes() {
         Ok(bytes) => bytes,

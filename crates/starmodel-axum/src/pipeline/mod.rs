@@ -128,7 +128,8 @@ where
         req.extensions_mut().insert(App::from_context(ctx.clone()));
         // `inner` was made ready by `poll_ready` and its future owns what it needs:
         // call it here, with no clone of the route per request.
-        let served = self.inner.call(req);
+        let served =
+            starmodel_core::event::with_url_prefix(ctx.prefix.as_ref(), self.inner.call(req));
         Box::pin(async move {
             let mut response = if policy.to_completion.cover(&method) {
                 match ctx.writes.spawn(served.in_current_span()).await {

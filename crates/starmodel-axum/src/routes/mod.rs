@@ -127,6 +127,19 @@ pub(crate) fn routes(app: &App) -> Router {
             ),
         );
     }
+    let files = app.context().static_files.clone();
+    live = live.route(
+        &format!("{}/{{*file}}", crate::STATIC_PATH),
+        only(
+            MethodFilter::GET.or(MethodFilter::HEAD),
+            "GET, HEAD",
+            "static files".into(),
+            move |req: Request| {
+                let files = files.clone();
+                async move { files.serve(&req) }
+            },
+        ),
+    );
     events.merge(
         live.merge(unknown_events)
             .layer(PipelineLayer::new(app, Policy::STREAM)),

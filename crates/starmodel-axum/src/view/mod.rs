@@ -36,5 +36,5 @@ pub use crate::assets::{
 
 pub use crate::layout::Layout;
 pub use live::{live_record, live_view};
-pub use page::{STREAM_PATH, live_stream, page, page_titled};
+pub use page::{STREAM_PATH, href, live_stream, page, page_titled};
 pub use render::render_entity;

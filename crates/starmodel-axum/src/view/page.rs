@@ -55,6 +55,16 @@ else if(t==="finished"&&!failed.has(el)&&resets(el)&&sent.get(el)===values(el))c
     )
 }
 
+/// `path` (`/todos`) as a link of the application serving the current page: with
+/// its prefix when it is mounted under one (`/app/todos`).
+///
+/// ```
+/// assert_eq!(starmodel_axum::view::href("/todos"), "/todos");
+/// ```
+pub fn href(path: &str) -> String {
+    format!("{}{path}", starmodel_core::event::url_prefix())
+}
+
 /// The element that opens the page's one live stream. Put it after every entity
 /// on the page (the [`page`] shell does); the stream reads which entities the
 /// page shows from the signals the browser sends with it.
@@ -62,8 +72,9 @@ else if(t==="finished"&&!failed.has(el)&&resets(el)&&sent.get(el)===values(el))c
 /// It reconnects forever with backoff, and on every (re)connection the server
 /// first sends the full current state.
 pub fn live_stream() -> Markup {
+    let prefix = starmodel_core::event::url_prefix();
     let init = format!(
-        "@get('{STREAM_PATH}', {{retry: 'always', retryMaxCount: Infinity, retryMaxWait: 10000}})"
+        "@get('{prefix}{STREAM_PATH}', {{retry: 'always', retryMaxCount: Infinity, retryMaxWait: 10000}})"
     );
     html! { div #starmodel-live hidden "data-init"=(init) {} }
 }
@@ -112,7 +123,10 @@ pub fn page_titled(title: &str, body: Markup) -> Markup {
                         script type="module" src=(super::DATASTAR_CDN_URL)
                             integrity=(super::DATASTAR_SRI) crossorigin="anonymous" {}
                     },
-                    local => html! { script type="module" src=(local.url()) {} },
+                    local => html! {
+                        script type="module"
+                            src={ (starmodel_core::event::url_prefix()) (local.url()) } {}
+                    },
                 }))
             }
             body {

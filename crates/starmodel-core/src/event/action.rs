@@ -1,8 +1,44 @@
 use std::fmt::{self, Write as _};
+use std::future::Future;
+use std::sync::Arc;
 
+use futures_util::future::Either;
 use serde::Serialize;
 
 use super::EventMethod;
+
+tokio::task_local! {
+    /// The path an application is mounted under (`/app`), while a request of it
+    /// or a rendering of its views runs.
+    static URL_PREFIX: Arc<str>;
+}
+
+/// Runs `f` with `prefix` (an application's mount path, such as `/app`) put in
+/// front of every [`Action`] made in it: a page rendered under `/app` posts to
+/// `/app/counter/increment`. With `None`, `f` runs as it is. The web adapter
+/// does this around every request and view rendering of an app mounted under a
+/// prefix.
+pub fn with_url_prefix<F: Future>(
+    prefix: Option<&Arc<str>>,
+    f: F,
+) -> Either<tokio::task::futures::TaskLocalFuture<Arc<str>, F>, F> {
+    match prefix {
+        Some(prefix) => Either::Left(URL_PREFIX.scope(prefix.clone(), f)),
+        None => Either::Right(f),
+    }
+}
+
+/// The mount path of the application whose request or view runs now (see
+/// [`with_url_prefix`]); empty when there is none.
+///
+/// ```
+/// assert_eq!(&*starmodel_core::event::url_prefix(), "");
+/// ```
+pub fn url_prefix() -> Arc<str> {
+    URL_PREFIX
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| Arc::from(""))
+}
 
 /// A Datastar action expression that fires one event, such as
 /// `@post('/counter/increment?amount=10')`.
@@ -27,6 +63,9 @@ use super::EventMethod;
 pub struct Action {
     method: EventMethod,
     url: String,
+    /// Where the path given to [`new`](Self::new) starts in `url` (after the
+    /// application's mount path).
+    base: usize,
     has_query: bool,
     /// Arguments computed in the browser: `(name, JavaScript expression)`.
     exprs: Vec<(String, String)>,
@@ -35,9 +74,20 @@ pub struct Action {
 impl Action {
     /// An action on `path` with no arguments yet. Characters that would end the
     /// JavaScript string (`'`, `\`) or do not belong in a URL (spaces, controls)
-    /// are percent-encoded; everything else is kept as given.
+    /// are percent-encoded; everything else is kept as given. An absolute `path`
+    /// made while an application mounted under a prefix runs gets the prefix
+    /// (see [`with_url_prefix`]).
     pub fn new(method: EventMethod, path: impl Into<String>) -> Self {
-        let path = path.into();
+        let mut path = path.into();
+        let mut base = 0;
+        if path.starts_with('/') {
+            let _ = URL_PREFIX.try_with(|prefix| {
+                if !prefix.is_empty() {
+                    path.insert_str(0, prefix);
+                    base = prefix.len();
+                }
+            });
+        }
         let url = if path
             .bytes()
             .any(|b| b == b'\'' || b == b'\\' || b <= b' ' || b == 0x7f)
@@ -57,6 +107,7 @@ impl Action {
         Self {
             method,
             url,
+            base,
             has_query: false,
             exprs: Vec::new(),
         }
@@ -104,6 +155,12 @@ impl Action {
     /// The URL with its query string.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The URL without the application's mount path: the path given to
+    /// [`new`](Self::new), with its query string.
+    pub fn app_url(&self) -> &str {
+        &self.url[self.base..]
     }
 
     /// Whether some argument is computed in the browser ([`arg_expr`](Self::arg_expr)).

@@ -106,9 +106,9 @@ fn parse(action: &Action) -> Option<Call> {
     if action.computed_in_browser() {
         return None;
     }
-    let (path, query) = match action.url().split_once('?') {
+    let (path, query) = match action.app_url().split_once('?') {
         Some((path, query)) => (path, query),
-        None => (action.url(), ""),
+        None => (action.app_url(), ""),
     };
     let segments: Vec<String> = path
         .strip_prefix('/')?

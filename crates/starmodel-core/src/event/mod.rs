@@ -14,7 +14,7 @@ mod output;
 mod param;
 mod text;
 
-pub use action::{Action, percent_encode_into};
+pub use action::{Action, percent_encode_into, url_prefix, with_url_prefix};
 pub use changes::{Call, Changes};
 pub use error::{DispatchError, EventError, ParamError};
 pub use input::{EventInput, inject};

@@ -101,7 +101,7 @@ pub async fn page(counter: Counter, global: GlobalCounter) -> Markup {
     page_titled(
         "Counters · StarModel",
         html! {
-            p { a href="/" { "← showcase" } }
+            p { a href=(href("/")) { "← showcase" } }
             h1 { "Counters" }
             (counter)
             (global)

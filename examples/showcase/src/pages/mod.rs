@@ -14,11 +14,11 @@ pub async fn index() -> Markup {
             p .muted { "Each page shows one part of the framework. Open any of them in two tabs." }
             ul {
                 li {
-                    a href="/counter" { "Counters" }
+                    a href=(href("/counter")) { "Counters" }
                     " — a per-session counter and a global one, live in every tab"
                 }
                 li {
-                    a href="/todos" { "Todos" }
+                    a href=(href("/todos")) { "Todos" }
                     " — records in SQLite: add, toggle, rename, delete, filter, live in every tab"
                 }
             }

@@ -67,7 +67,7 @@ pub async fn page() -> Result<Markup, ErrorResponse> {
     // Cleared by the page shell once the add succeeded (`data-starmodel-reset`).
     let add = Todo::create().add(FromSignals).to_string();
     let body = html! {
-        p { a href="/" { "← showcase" } } h1 { "Todos" }
+        p { a href=(href("/")) { "← showcase" } } h1 { "Todos" }
         form #todo-form data-starmodel-reset "data-signals"="{title: '', filter: 'all'}" "data-on:submit__prevent"=(add) {
             input #new-title "data-bind"="title" placeholder="What needs doing?" maxlength="200";
             button type="submit" { "Add" }
