@@ -43,6 +43,8 @@ fn source(ty: &Type) -> Source {
 }
 
 struct Event {
+    /// `async fn`.
+    asynchronous: bool,
     method_ident: syn::Ident,
     name: String,
     opts: EventOptions,
@@ -104,12 +106,7 @@ fn parse_event(method: &mut syn::ImplItemFn, index: usize) -> syn::Result<Event>
             ),
         ));
     }
-    if let Some(asyncness) = sig.asyncness {
-        return Err(syn::Error::new(
-            asyncness.span(),
-            "async events are not supported yet: an event changes state synchronously",
-        ));
-    }
+    let asynchronous = sig.asyncness.is_some();
     if !sig.generics.params.is_empty() {
         return Err(syn::Error::new_spanned(
             &sig.generics,
@@ -147,11 +144,27 @@ fn parse_event(method: &mut syn::ImplItemFn, index: usize) -> syn::Result<Event>
             source,
         });
     }
+    if let Some(asyncness) = sig.asyncness {
+        if create {
+            return Err(syn::Error::new(
+                asyncness.span(),
+                "a create event cannot be async (yet): make it a plain `fn`, or create the \
+                 record with a plain event and fill it in with an async one",
+            ));
+        }
+        if params.iter().any(|p| p.source == Source::Changes) {
+            return Err(syn::Error::new(
+                asyncness.span(),
+                "an async event cannot take `&mut Changes` (yet): fire the changes from a plain event",
+            ));
+        }
+    }
     let name = opts
         .name
         .as_ref()
         .map_or_else(|| sig.ident.to_string(), |(n, _)| n.clone());
     Ok(Event {
+        asynchronous,
         method_ident: sig.ident.clone(),
         name,
         opts,
@@ -267,7 +280,22 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> syn::Result<Token
         let fires = event.params.iter().any(|p| p.source == Source::Changes);
         let injects = event.params.iter().any(|p| p.source == Source::Injected);
         let internal = event.opts.internal;
-        if event.create {
+        if event.asynchronous {
+            handlers.push(quote_spanned! {*span=>
+                fn #handler<'a>(
+                    __starmodel_this: &'a mut #self_ty,
+                    #input: &'a ::starmodel::__private::EventInput,
+                ) -> ::starmodel::__private::EventFuture<'a> {
+                    ::std::boxed::Box::pin(async move {
+                        let _ = #input;
+                        #(#extracts)*
+                        ::starmodel::__private::IntoEventOutput::into_event_output(
+                            <#self_ty>::#method(__starmodel_this, #(#args),*).await
+                        )
+                    })
+                }
+            });
+        } else if event.create {
             handlers.push(quote_spanned! {*span=>
                 fn #handler(
                     #input: &::starmodel::__private::EventInput,
@@ -297,9 +325,12 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> syn::Result<Token
         }
         let (kind, handler_variant) = if event.create {
             (quote!(Create), quote!(Create))
+        } else if event.asynchronous {
+            (quote!(Update), quote!(UpdateAsync))
         } else {
             (quote!(Update), quote!(Update))
         };
+        let asynchronous = event.asynchronous;
         if event.create {
             let message = format!(
                 "`{}` has no `self`, so it creates a record: only `scope = \"record\"` entities have create events",
@@ -362,6 +393,7 @@ pub(crate) fn expand(args: TokenStream, mut item: ItemImpl) -> syn::Result<Token
                     kind: ::starmodel::__private::EventKind::#kind,
                     internal: #internal,
                     fires: #fires,
+                    asynchronous: #asynchronous,
                     injects: #injects,
                 },
                 handler: ::starmodel::__private::Handler::#handler_variant(#handler),

@@ -124,6 +124,6 @@ pub mod __private {
     pub use starmodel_core::{
         Action, Entity, EntityId, EventDef, EventError, EventInput, EventKind, EventMethod,
         EventOutput, EventSpec, Events, Handler, IntoCreated, IntoEventOutput, ListQuery, Schema,
-        Scope, SignalRef, StoreKind,
+        Scope, SignalRef, StoreKind, event::EventFuture,
     };
 }

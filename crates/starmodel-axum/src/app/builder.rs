@@ -75,6 +75,7 @@ pub struct StarModel {
     prefix: Option<String>,
     static_dir: Option<PathBuf>,
     data_dir: Option<PathBuf>,
+    event_timeout: Duration,
 }
 
 impl Default for StarModel {
@@ -117,7 +118,15 @@ impl StarModel {
             prefix: None,
             static_dir: None,
             data_dir: None,
+            event_timeout: starmodel_core::app::DEFAULT_EVENT_TIMEOUT,
         }
+    }
+
+    /// How long an `async` event may run (default 30 s): one that takes longer
+    /// changes nothing and answers 503.
+    pub fn event_timeout(mut self, timeout: Duration) -> Self {
+        self.event_timeout = timeout;
+        self
     }
 
     /// Keeps the application's own state in folder `dir` (created if missing), so
@@ -465,7 +474,10 @@ impl StarModel {
 
         // Without a bus this node is the only one: changes need no publishing
         // beyond the live hub.
-        let dispatcher = Arc::new(Dispatcher::new(registry, self.bus, NodeId::random()));
+        let dispatcher = Arc::new(
+            Dispatcher::new(registry, self.bus, NodeId::random())
+                .with_event_timeout(self.event_timeout),
+        );
         let prefix = match self.prefix.as_deref().map(|p| p.trim_end_matches('/')) {
             None | Some("") => None,
             Some(p) => {

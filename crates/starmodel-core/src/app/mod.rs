@@ -5,5 +5,5 @@ mod dispatch;
 pub mod outbox;
 mod registry;
 
-pub use dispatch::{CommitObserver, Dispatcher, EventOutcome, SessionOf};
+pub use dispatch::{CommitObserver, DEFAULT_EVENT_TIMEOUT, Dispatcher, EventOutcome, SessionOf};
 pub use registry::{EntityType, Registry};

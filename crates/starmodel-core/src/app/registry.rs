@@ -15,6 +15,11 @@ type RunFn = Box<
         + Sync,
 >;
 type HookFn = Box<dyn Fn(Value, bool) -> Result<Value, EventError> + Send + Sync>;
+/// The boxed future of an async event run on a copy of the state.
+pub(crate) type RunFuture<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<(Value, EventOutput), EventError>> + Send + 'a>,
+>;
+type RunAsyncFn = Box<dyn for<'a> Fn(&'a Value, &'a EventInput) -> RunFuture<'a> + Send + Sync>;
 type InitialFn = Box<dyn Fn(&EntityId) -> Option<Result<Value, EventError>> + Send + Sync>;
 type CheckFn = Box<dyn Fn(Value) -> Result<Value, FieldError> + Send + Sync>;
 
@@ -28,6 +33,8 @@ pub struct EntityType {
     schema: &'static Schema,
     specs: Vec<EventSpec>,
     runs: Vec<RunFn>,
+    /// The async events' code, at their index (`None` for the others).
+    async_runs: Vec<Option<RunAsyncFn>>,
     initial: InitialFn,
     check: CheckFn,
     hooks: HookFn,
@@ -73,6 +80,10 @@ impl EntityType {
                             serde_json::to_value(&entity).map_err(|e| corrupt(E::NAME, e))?;
                         Ok((value, output))
                     }
+                    Handler::UpdateAsync(_) => Err(EventError::Setup(format!(
+                        "`{}` is an async event: it runs through `Dispatcher::dispatch_event`",
+                        def.spec.name
+                    ))),
                     Handler::Create(handler) => {
                         let mut entity = handler(input, changes)?;
                         hooked(&mut entity, true)?;
@@ -84,9 +95,32 @@ impl EntityType {
                 run
             })
             .collect();
+        let async_runs = E::events()
+            .iter()
+            .map(|def| {
+                let Handler::UpdateAsync(handler) = def.handler else {
+                    return None;
+                };
+                let run: RunAsyncFn = Box::new(move |state, input| {
+                    let entity = E::deserialize(state).map_err(|e| corrupt(E::NAME, e));
+                    Box::pin(async move {
+                        let mut entity = entity?;
+                        let output = handler(&mut entity, input).await?;
+                        if !matches!(output, EventOutput::Deleted) {
+                            hooked(&mut entity, false)?;
+                        }
+                        let value =
+                            serde_json::to_value(&entity).map_err(|e| corrupt(E::NAME, e))?;
+                        Ok((value, output))
+                    })
+                });
+                Some(run)
+            })
+            .collect();
         Self {
             name: E::NAME,
             shared_name: Arc::from(E::NAME),
+            async_runs,
             scope: E::SCOPE,
             schema: E::schema(),
             specs: E::events().iter().map(|d| d.spec).collect(),
@@ -187,6 +221,16 @@ impl EntityType {
         changes: &mut Changes,
     ) -> Result<(Value, EventOutput), EventError> {
         (self.runs[index])(state, input, changes)
+    }
+
+    /// Runs async event `index` on a copy of `state`; `None` when it is not async.
+    pub(crate) fn run_async<'a>(
+        &'a self,
+        index: usize,
+        state: &'a Value,
+        input: &'a EventInput,
+    ) -> Option<RunFuture<'a>> {
+        self.async_runs[index].as_ref().map(|run| run(state, input))
     }
 
     /// Record id `raw` as every store keys it: a UUID in lower case with hyphens,

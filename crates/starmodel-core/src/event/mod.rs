@@ -123,6 +123,9 @@ pub struct EventSpec {
     pub internal: bool,
     /// The event takes a [`Changes`]: it may change other entities.
     pub fires: bool,
+    /// `async fn`: runs outside the store's lock, on a copy, with the instance
+    /// held by this node until it is written (see `Dispatcher::dispatch_event`).
+    pub asynchronous: bool,
     /// The event takes parameters injected by type (headers, the client's
     /// address, the session, the `App`, application state): the web adapter
     /// provides them as [`EventInput`] extensions.
@@ -136,7 +139,17 @@ pub enum Handler<E> {
     Update(UpdateFn<E>),
     /// Makes a new instance.
     Create(CreateFn<E>),
+    /// Runs on an instance's state and awaits something (`async fn`).
+    UpdateAsync(AsyncUpdateFn<E>),
 }
+
+/// The boxed future of an async event.
+pub type EventFuture<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<EventOutput, EventError>> + Send + 'a>,
+>;
+
+/// The function behind an async update event.
+pub type AsyncUpdateFn<E> = for<'a> fn(&'a mut E, &'a EventInput) -> EventFuture<'a>;
 
 /// The function behind an update event.
 pub type UpdateFn<E> = fn(&mut E, &EventInput, &mut Changes) -> Result<EventOutput, EventError>;
@@ -149,7 +162,7 @@ impl<E> Handler<E> {
     pub fn as_update(self) -> Option<UpdateFn<E>> {
         match self {
             Handler::Update(f) => Some(f),
-            Handler::Create(_) => None,
+            Handler::Create(_) | Handler::UpdateAsync(_) => None,
         }
     }
 }

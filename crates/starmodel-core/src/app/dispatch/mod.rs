@@ -41,7 +41,13 @@ pub struct Dispatcher {
     bus: Option<Arc<dyn Bus>>,
     node: NodeId,
     observers: RwLock<Vec<Arc<dyn CommitObserver>>>,
+    /// How long an async event may run before it is given up (503).
+    event_timeout: std::time::Duration,
+    async_locks: later::InstanceLocks,
 }
+
+/// How long an async event may run by default.
+pub const DEFAULT_EVENT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl std::fmt::Debug for Dispatcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -52,6 +58,7 @@ impl std::fmt::Debug for Dispatcher {
     }
 }
 
+mod later;
 mod work;
 
 pub use work::SessionOf;
@@ -138,7 +145,18 @@ impl Dispatcher {
             bus,
             node,
             observers: RwLock::new(Vec::new()),
+            event_timeout: DEFAULT_EVENT_TIMEOUT,
+            async_locks: later::InstanceLocks::default(),
         }
+    }
+
+    /// Gives async events `timeout` to finish (default [`DEFAULT_EVENT_TIMEOUT`]);
+    /// one that takes longer changes nothing and fails with
+    /// [`EventError::TimedOut`] (503).
+    #[must_use]
+    pub fn with_event_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.event_timeout = timeout;
+        self
     }
 
     /// The entity types.
@@ -222,6 +240,9 @@ impl Dispatcher {
         input: &EventInput,
     ) -> Result<EventOutcome, DispatchError> {
         let spec = ty.events()[index];
+        if spec.asynchronous {
+            return self.dispatch_async(ty, index, id, input).await;
+        }
         if spec.fires {
             return self.dispatch_unit(ty, index, id, input).await;
         }

@@ -50,6 +50,7 @@ const fn spec(name: &'static str) -> EventSpec {
         kind: crate::EventKind::Update,
         internal: false,
         fires: false,
+        asynchronous: false,
         injects: false,
     }
 }

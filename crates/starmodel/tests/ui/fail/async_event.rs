@@ -1,8 +1,19 @@
 use starmodel::prelude::*;
 
-include!("../shared/counter.rs");
+#[derive(Entity, Clone, Serialize, Deserialize)]
+#[entity(scope = "record")]
+pub struct Note {
+    #[entity(id)]
+    pub id: String,
+}
 
-// Refused: an `async fn` event.
-counter! { #[event] async fn bump(&mut self) { self.count += 1; } }
+// Refused: an async create event, and an async event firing changes.
+#[events]
+impl Note {
+    #[event]
+    async fn add(id: String) -> Note {
+        Note { id }
+    }
+}
 
 fn main() {}
