@@ -54,7 +54,7 @@ impl App {
         let ctx = self.context().clone();
         // `into_make_service` shares one routing table between connections (serving
         // the `Router` itself copies it for each, about 2 KiB per live stream).
-        if starmodel_core::app::outbox::needed(self.registry()) {
+        if self.dispatcher().uses_outbox() {
             spawn_outbox_deliveries(&self);
         }
         // The peer address is kept for events that take a `ClientAddr`.

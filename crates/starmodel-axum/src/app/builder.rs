@@ -76,6 +76,7 @@ pub struct StarModel {
     static_dir: Option<PathBuf>,
     data_dir: Option<PathBuf>,
     event_timeout: Duration,
+    reactions: super::reactions::ReactionSet,
 }
 
 impl Default for StarModel {
@@ -119,7 +120,43 @@ impl StarModel {
             static_dir: None,
             data_dir: None,
             event_timeout: starmodel_core::app::DEFAULT_EVENT_TIMEOUT,
+            reactions: super::reactions::ReactionSet::default(),
         }
+    }
+
+    /// Runs `f` after every committed change of an `E` (created, changed,
+    /// deleted), at least once: the change and a note to run `f` are written in
+    /// one transaction, and the note is removed only when `f` returned `Ok`. A
+    /// failed or interrupted reaction runs again (every 5 s while serving, and at
+    /// the next start), so `f` may see one change more than once: do its work
+    /// once per [`Reaction::key`](starmodel_core::app::reaction::Reaction::key).
+    /// `f` gets the instance's state as it is when it runs.
+    ///
+    /// ```
+    /// use starmodel_axum::StarModel;
+    /// # use starmodel_core::{Entity, EntityId, Schema, Scope, StoreKind, entity::Hooks};
+    /// # #[derive(serde::Serialize, serde::Deserialize)] struct Note { title: String }
+    /// # impl Hooks for Note {}
+    /// # impl Entity for Note {
+    /// #     const NAME: &'static str = "note"; const SCOPE: Scope = Scope::Record;
+    /// #     const STORE: StoreKind = StoreKind::Memory;
+    /// #     fn schema() -> &'static Schema { static S: Schema = Schema::new("note", &[]); &S }
+    /// #     fn initial(_: &EntityId) -> Option<Self> { None }
+    /// # }
+    /// let app = StarModel::new().reaction::<Note, _, _>("log", |_app, change| async move {
+    ///     println!("note {} is now {:?}", change.id, change.entity.map(|n| n.title));
+    ///     Ok(())
+    /// });
+    /// # let _ = app;
+    /// ```
+    pub fn reaction<E, F, Fut>(mut self, name: &'static str, f: F) -> Self
+    where
+        E: Entity,
+        F: Fn(App, starmodel_core::app::reaction::Reaction<E>) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<(), String>> + Send + 'static,
+    {
+        self.reactions.add::<E, F, Fut>(name, f);
+        self
     }
 
     /// How long an `async` event may run (default 30 s): one that takes longer
@@ -376,7 +413,7 @@ impl StarModel {
 
     /// Builds the application. Must run inside a Tokio runtime (it starts the
     /// memory store's and the bus's background tasks).
-    pub fn build(self) -> Result<App, BuildError> {
+    pub fn build(mut self) -> Result<App, BuildError> {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(BuildError::NoRuntime);
         }
@@ -414,7 +451,11 @@ impl StarModel {
         let mut registry = Registry::new();
         let mut stores: Vec<Arc<dyn Store>> = vec![Arc::new(memory.clone())];
         for factory in self.entities {
-            let ty = factory(&kinds)?;
+            let mut ty = factory(&kinds)?;
+            if !self.reactions.is_empty() {
+                let wrapped = self.reactions.wrap(ty.store());
+                ty = ty.with_store(wrapped);
+            }
             ty.store()
                 .attach(ty.schema())
                 .map_err(|e| BuildError::Store {
@@ -462,10 +503,12 @@ impl StarModel {
                 }
             }
         }
-        starmodel_core::app::outbox::attach(&registry).map_err(|e| BuildError::Store {
-            entity: starmodel_core::app::outbox::OUTBOX,
-            source: e,
-        })?;
+        starmodel_core::app::outbox::attach(&registry, !self.reactions.is_empty()).map_err(
+            |e| BuildError::Store {
+                entity: starmodel_core::app::outbox::OUTBOX,
+                source: e,
+            },
+        )?;
         let secret = Self::secret_bytes(secret, self.bus.is_some())?;
         let bundle = match self.bundle {
             Some(b) => b,
@@ -476,7 +519,8 @@ impl StarModel {
         // beyond the live hub.
         let dispatcher = Arc::new(
             Dispatcher::new(registry, self.bus, NodeId::random())
-                .with_event_timeout(self.event_timeout),
+                .with_event_timeout(self.event_timeout)
+                .with_reactions(self.reactions.take()),
         );
         let prefix = match self.prefix.as_deref().map(|p| p.trim_end_matches('/')) {
             None | Some("") => None,
@@ -522,6 +566,7 @@ impl StarModel {
             prefix,
             static_files: Arc::new(static_files),
         });
+        self.reactions.start(&ctx, &ctx.dispatcher);
         Ok(App::from_context(ctx))
     }
 

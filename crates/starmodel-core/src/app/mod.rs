@@ -3,6 +3,7 @@
 
 mod dispatch;
 pub mod outbox;
+pub mod reaction;
 mod registry;
 
 pub use dispatch::{CommitObserver, DEFAULT_EVENT_TIMEOUT, Dispatcher, EventOutcome, SessionOf};

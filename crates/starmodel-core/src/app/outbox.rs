@@ -129,9 +129,10 @@ pub fn needed(registry: &Registry) -> bool {
 }
 
 /// Attaches the outbox to every store of `registry` when an event fires changes
-/// (called by the application builder, before the stores are prepared).
-pub fn attach(registry: &Registry) -> Result<(), StoreError> {
-    if !needed(registry) {
+/// or `reactions` (called by the application builder, before the stores are
+/// prepared).
+pub fn attach(registry: &Registry, reactions: bool) -> Result<(), StoreError> {
+    if !needed(registry) && !reactions {
         return Ok(());
     }
     for store in stores(registry) {
@@ -141,12 +142,17 @@ pub fn attach(registry: &Registry) -> Result<(), StoreError> {
 }
 
 impl Dispatcher {
-    /// Applies `entry`, waiting in `source`, to its target store, then removes it.
-    pub(crate) async fn deliver(
+    /// Applies `entry`, waiting in `source`, to its target store (or runs its
+    /// reaction), then removes it.
+    pub async fn deliver(
         &self,
         source: &Arc<dyn Store>,
         entry: Entry,
     ) -> Result<(), DispatchError> {
+        if let Some(name) = entry.call.event.strip_prefix(super::reaction::REACTION) {
+            let name = name.to_owned();
+            return self.react(source, entry, &name).await;
+        }
         let call = &entry.call;
         let setup = |m: String| DispatchError::from(EventError::Setup(m));
         let ty = self.registry().get(&call.entity).cloned().ok_or_else(|| {
@@ -228,11 +234,62 @@ impl Dispatcher {
         Ok(())
     }
 
+    /// Runs reaction `name` for `entry` (waiting in `source`), then removes the
+    /// entry; a failed reaction leaves it for the next delivery.
+    async fn react(
+        &self,
+        source: &Arc<dyn Store>,
+        entry: Entry,
+        name: &str,
+    ) -> Result<(), DispatchError> {
+        let call = &entry.call;
+        let reaction = self
+            .reactions
+            .get(call.entity.as_str())
+            .and_then(|all| all.iter().find(|(n, _)| *n == name))
+            .map(|(_, f)| f.clone());
+        let done = match (reaction, self.registry().get(&call.entity)) {
+            (Some(react), Some(ty)) => {
+                let key = ty.key(EntityId::new(call.id.clone().unwrap_or_default()));
+                let record = ty.store().load(&key).await?;
+                react(entry.id.clone(), key, record)
+                    .await
+                    .map_err(|message| {
+                        DispatchError::from(EventError::Rejected(format!(
+                            "reaction `{name}` to `{}` failed: {message}",
+                            entry.origin
+                        )))
+                    })
+            }
+            _ => {
+                tracing::warn!(reaction = name, entity = %call.entity, entry = %entry.id, "no such reaction any more; its outbox entry is removed");
+                Ok(())
+            }
+        };
+        done?;
+        source
+            .update(&key(&entry.id), &mut |current| {
+                if current.is_some() {
+                    Mutation::Delete
+                } else {
+                    Mutation::Keep
+                }
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Whether this application writes outbox entries (an event fires changes,
+    /// or an entity has reactions).
+    pub fn uses_outbox(&self) -> bool {
+        needed(self.registry()) || !self.reactions.is_empty()
+    }
+
     /// Delivers every pending outbox entry of every store; how many were applied.
     /// Entries that fail stay pending (and are logged): the next call tries again.
     /// Applied markers older than a week are removed.
     pub async fn deliver_pending(&self) -> Result<usize, DispatchError> {
-        if !needed(self.registry()) {
+        if !self.uses_outbox() {
             return Ok(0);
         }
         let mut delivered = 0;

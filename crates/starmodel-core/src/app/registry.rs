@@ -208,6 +208,13 @@ impl EntityType {
         &self.store
     }
 
+    /// The same type, kept in `store` (the builder wraps stores this way).
+    #[must_use]
+    pub fn with_store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = store;
+        self
+    }
+
     /// The position of event `name` in [`events`](Self::events).
     pub fn event_index(&self, name: &str) -> Option<usize> {
         self.specs.iter().position(|s| s.name == name)

@@ -3,7 +3,7 @@
 //! An event takes `changes: &mut Changes` and fires other entities' events with
 //! their typed action builders:
 //!
-//! ```ignore
+//! ```text
 //! #[event]
 //! fn add(title: String, changes: &mut Changes) -> Result<Note, EventError> {
 //!     changes.fire(NoteStats::action().note_added())?;

@@ -44,6 +44,7 @@ pub struct Dispatcher {
     /// How long an async event may run before it is given up (503).
     event_timeout: std::time::Duration,
     async_locks: later::InstanceLocks,
+    pub(crate) reactions: crate::app::reaction::Reactions,
 }
 
 /// How long an async event may run by default.
@@ -147,7 +148,16 @@ impl Dispatcher {
             observers: RwLock::new(Vec::new()),
             event_timeout: DEFAULT_EVENT_TIMEOUT,
             async_locks: later::InstanceLocks::default(),
+            reactions: crate::app::reaction::Reactions::new(),
         }
+    }
+
+    /// Runs `reactions` after the changes of their entities (their stores must be
+    /// wrapped in [`Reacting`](crate::app::reaction::Reacting)).
+    #[must_use]
+    pub fn with_reactions(mut self, reactions: crate::app::reaction::Reactions) -> Self {
+        self.reactions = reactions;
+        self
     }
 
     /// Gives async events `timeout` to finish (default [`DEFAULT_EVENT_TIMEOUT`]);
