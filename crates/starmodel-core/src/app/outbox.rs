@@ -80,6 +80,20 @@ fn marker_key(id: &str) -> EntityKey {
     EntityKey::new(OUTBOX, format!("{id}.applied"))
 }
 
+/// Removes the entry under `key` from `store`, if it is still there.
+async fn remove(store: &Arc<dyn Store>, key: &EntityKey) -> Result<(), DispatchError> {
+    store
+        .update(key, &mut |current| {
+            if current.is_some() {
+                Mutation::Delete
+            } else {
+                Mutation::Keep
+            }
+        })
+        .await?;
+    Ok(())
+}
+
 fn id_key(id: &EntityId) -> EntityKey {
     EntityKey::new(OUTBOX, id.clone())
 }
@@ -222,16 +236,7 @@ impl Dispatcher {
             UpdateOutcome::Deleted => self.publish(&target, None),
             UpdateOutcome::Unchanged(_) => {}
         }
-        source
-            .update(&key(&entry.id), &mut |current| {
-                if current.is_some() {
-                    Mutation::Delete
-                } else {
-                    Mutation::Keep
-                }
-            })
-            .await?;
-        Ok(())
+        remove(source, &key(&entry.id)).await
     }
 
     /// Runs reaction `name` for `entry` (waiting in `source`), then removes the
@@ -267,16 +272,7 @@ impl Dispatcher {
             }
         };
         done?;
-        source
-            .update(&key(&entry.id), &mut |current| {
-                if current.is_some() {
-                    Mutation::Delete
-                } else {
-                    Mutation::Keep
-                }
-            })
-            .await?;
-        Ok(())
+        remove(source, &key(&entry.id)).await
     }
 
     /// Whether this application writes outbox entries (an event fires changes,

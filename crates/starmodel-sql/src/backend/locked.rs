@@ -64,7 +64,7 @@ macro_rules! row_locked_backend {
             use super::$cell as cell;
             use $crate::Dialect;
             use $crate::backend::row::{args, decode, fetch_all, fetch_optional};
-            use $crate::backend::{Backend, MAX_ATTEMPTS, gave_up};
+            use $crate::backend::{Backend, MAX_ATTEMPTS, gave_up, plan};
             use $crate::error::{DbFailure, classify, import_error, store_error};
             use $crate::query::Select;
             use $crate::table::TableInfo;
@@ -280,30 +280,11 @@ macro_rules! row_locked_backend {
                 current: Option<Record>,
                 mutation: Mutation,
             ) -> Result<UpdateOutcome, DbFailure> {
-                let written = match (mutation, &current) {
-                    (Mutation::Keep, _) => return Ok(UpdateOutcome::Unchanged(current)),
-                    (Mutation::Delete, None) => return Ok(UpdateOutcome::Deleted),
-                    (Mutation::Delete, Some(_)) => {
-                        write(conn, table, &table.sql.delete, vec![key_value.clone()]).await?;
-                        return Ok(UpdateOutcome::Deleted);
-                    }
-                    (Mutation::Put(value), None) => {
-                        let params = table
-                            .insert_values(id, &value, 1)
-                            .map_err(DbFailure::Fail)?;
-                        write(conn, table, &table.sql.insert, params).await?;
-                        Record { version: 1, value }
-                    }
-                    (Mutation::Put(value), Some(old)) => {
-                        let version = old.version + 1;
-                        let params = table
-                            .update_values(id, &value, version)
-                            .map_err(DbFailure::Fail)?;
-                        write(conn, table, &table.sql.update, params).await?;
-                        Record { version, value }
-                    }
-                };
-                Ok(UpdateOutcome::Written(written))
+                let (statement, outcome) = plan(table, id, key_value, current, mutation)?;
+                if let Some((sql, params)) = statement {
+                    write(conn, table, sql, params).await?;
+                }
+                Ok(outcome)
             }
 
             /// One round: lock the row, run the event, write what it decided.

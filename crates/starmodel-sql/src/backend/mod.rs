@@ -37,6 +37,50 @@ pub(crate) const POOL_SIZE: u32 = 16;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// A statement and its parameters.
+pub(crate) type Statement<'t> = (&'t str, Vec<sea_query::Value>);
+
+/// The statement that writes `mutation` over the row of `id` (which held
+/// `current`) inside a transaction that holds the row, with the outcome it
+/// leaves: no statement for `Keep` or for deleting a missing row.
+pub(crate) fn plan<'t>(
+    table: &'t TableInfo,
+    id: &str,
+    key_value: &sea_query::Value,
+    current: Option<Record>,
+    mutation: starmodel_core::Mutation,
+) -> Result<(Option<Statement<'t>>, UpdateOutcome), crate::error::DbFailure> {
+    use crate::error::DbFailure;
+    use starmodel_core::Mutation;
+    Ok(match (mutation, current) {
+        (Mutation::Keep, old) => (None, UpdateOutcome::Unchanged(old)),
+        (Mutation::Delete, None) => (None, UpdateOutcome::Deleted),
+        (Mutation::Delete, Some(_)) => (
+            Some((table.sql.delete.as_str(), vec![key_value.clone()])),
+            UpdateOutcome::Deleted,
+        ),
+        (Mutation::Put(value), None) => {
+            let params = table
+                .insert_values(id, &value, 1)
+                .map_err(DbFailure::Fail)?;
+            (
+                Some((table.sql.insert.as_str(), params)),
+                UpdateOutcome::Written(Record { version: 1, value }),
+            )
+        }
+        (Mutation::Put(value), Some(old)) => {
+            let version = old.version + 1;
+            let params = table
+                .update_values(id, &value, version)
+                .map_err(DbFailure::Fail)?;
+            (
+                Some((table.sql.update.as_str(), params)),
+                UpdateOutcome::Written(Record { version, value }),
+            )
+        }
+    })
+}
+
 pub(crate) fn gave_up(key: &EntityKey) -> StoreError {
     StoreError::Unavailable(format!(
         "`{key}` kept changing under this write; gave up after {MAX_ATTEMPTS} attempts"

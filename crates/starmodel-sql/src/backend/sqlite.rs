@@ -39,7 +39,7 @@ use starmodel_core::store::{UpdateFn, UpdateManyFn};
 use starmodel_core::{EntityId, EntityKey, Mutation, Record, StoreError, UpdateOutcome};
 
 use super::row::{args, decode, fetch_all, fetch_optional, get};
-use super::{Backend, MAX_ATTEMPTS, gave_up};
+use super::{Backend, MAX_ATTEMPTS, gave_up, plan};
 use crate::Dialect;
 use crate::dialect::ColumnKind;
 use crate::error::{DbFailure, classify, import_error, store_error};
@@ -431,29 +431,10 @@ async fn many_attempt(
     let mut outcomes = Vec::with_capacity(keys.len());
     for (i, mutation) in mutations.into_iter().enumerate() {
         let (table, id, key_value) = (tables[i], keys[i].id.as_str(), &key_values[i]);
-        let outcome = match (mutation, current[i].take()) {
-            (Mutation::Keep, old) => UpdateOutcome::Unchanged(old),
-            (Mutation::Delete, None) => UpdateOutcome::Deleted,
-            (Mutation::Delete, Some(_)) => {
-                exec(conn, table, &table.sql.delete, vec![key_value.clone()]).await?;
-                UpdateOutcome::Deleted
-            }
-            (Mutation::Put(value), None) => {
-                let params = table
-                    .insert_values(id, &value, 1)
-                    .map_err(DbFailure::Fail)?;
-                exec(conn, table, &table.sql.insert, params).await?;
-                UpdateOutcome::Written(Record { version: 1, value })
-            }
-            (Mutation::Put(value), Some(old)) => {
-                let version = old.version + 1;
-                let params = table
-                    .update_values(id, &value, version)
-                    .map_err(DbFailure::Fail)?;
-                exec(conn, table, &table.sql.update, params).await?;
-                UpdateOutcome::Written(Record { version, value })
-            }
-        };
+        let (statement, outcome) = plan(table, id, key_value, current[i].take(), mutation)?;
+        if let Some((sql, params)) = statement {
+            exec(conn, table, sql, params).await?;
+        }
         outcomes.push(outcome);
     }
     Ok(outcomes)
