@@ -57,19 +57,30 @@ impl App {
         if self.dispatcher().uses_outbox() {
             spawn_outbox_deliveries(&self);
         }
-        // The peer address is kept for events that take a `ClientAddr`.
-        let service = self
-            .router()
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        let served = axum::serve(listener, service)
-            .with_graceful_shutdown(async move {
-                signal.await;
-                ctx.begin_shutdown();
-                // Save now: draining connections may take a while, and a second
-                // signal or a crash during it must not lose the state.
-                ctx.flush_stores().await;
-            })
-            .await;
+        let shutdown = async move {
+            signal.await;
+            ctx.begin_shutdown();
+            // Save now: draining connections may take a while, and a second
+            // signal or a crash during it must not lose the state.
+            ctx.flush_stores().await;
+        };
+        let router = self.router();
+        // The peer address is recorded only for an application with events that
+        // take injected values (a `ClientAddr`): it costs every request a map.
+        let injects = self
+            .registry()
+            .iter()
+            .any(|ty| ty.events().iter().any(|e| e.injects));
+        let served = if injects {
+            let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            axum::serve(listener, service)
+                .with_graceful_shutdown(shutdown)
+                .await
+        } else {
+            axum::serve(listener, router.into_make_service())
+                .with_graceful_shutdown(shutdown)
+                .await
+        };
         // Connections are closed; writes whose clients left before may still run.
         self.context().finish_writes().await;
         self.context().flush_stores().await;
