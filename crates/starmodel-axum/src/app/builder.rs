@@ -417,20 +417,12 @@ impl StarModel {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(BuildError::NoRuntime);
         }
-        if let Some(dir) = &self.data_dir {
-            std::fs::create_dir_all(dir).map_err(|source| {
-                BuildError::Memory(starmodel_core::StoreError::Io {
-                    path: dir.display().to_string(),
-                    source,
-                })
-            })?;
-        }
-        let mut secret = self.secret;
-        if secret.is_none()
-            && let Some(dir) = &self.data_dir
-        {
-            secret = Some(Secret::File(dir.join("secret")));
-        }
+        super::options::create_data_dir(self.data_dir.as_deref())?;
+        let secret = self.secret.or_else(|| {
+            self.data_dir
+                .as_ref()
+                .map(|dir| Secret::File(dir.join("secret")))
+        });
         let memory = match self.memory {
             Some(m) => m,
             // Session instances of visitors who never come back must not pile up
@@ -522,21 +514,7 @@ impl StarModel {
                 .with_event_timeout(self.event_timeout)
                 .with_reactions(self.reactions.take()),
         );
-        let prefix = match self.prefix.as_deref().map(|p| p.trim_end_matches('/')) {
-            None | Some("") => None,
-            Some(p) => {
-                let valid = p.starts_with('/')
-                    && !p.contains("//")
-                    && p.bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b"/-_.~".contains(&b));
-                if !valid {
-                    return Err(BuildError::Prefix {
-                        prefix: p.to_owned(),
-                    });
-                }
-                Some(Arc::<str>::from(p))
-            }
-        };
+        let prefix = super::options::prefix(self.prefix.as_deref())?;
         let static_files = match &self.static_dir {
             Some(dir) => crate::static_files::StaticFiles::read(dir)?,
             None => crate::static_files::StaticFiles::default(),

@@ -10,6 +10,7 @@ mod builder;
 mod context;
 mod error;
 mod mount;
+mod options;
 mod reactions;
 mod reads;
 
